@@ -1,0 +1,123 @@
+// Source: one database engine seen as a place to back up from and restore into. The ops
+// layer talks only to this interface; only the engine layer names concrete drivers
+// (SqliteSource now, PostgresSource later).
+//
+// Rows travel as the canonical row stream of docs/FORMAT.md section 8, produced by
+// ReadSnapshot::StreamTable and consumed by RestoreTransaction::ReplaceTable. Values of any
+// size stream in pieces: memory does not grow with a table or with one value.
+//
+// Thread-safety: a Source may be shared; each ReadSnapshot and RestoreTransaction belongs to
+// one thread. Ownership: the caller owns what Begin* returns; destroying an uncommitted
+// RestoreTransaction rolls it back.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/byte_stream.h"
+#include "base/cancellation.h"
+#include "lifeboat/status.h"
+
+namespace lifeboat {
+
+struct ColumnInfo {
+  std::string name;
+  std::string type;                      // declared type as written ("INTEGER", "varchar(20)")
+  bool not_null = false;
+  std::optional<std::string> default_sql;
+  int pk_position = 0;                   // 1-based position in the primary key, 0 if not in it
+  bool hidden = false;                   // generated or otherwise not stored: never copied
+};
+
+struct TableInfo {
+  std::string name;
+  std::vector<ColumnInfo> columns;
+  bool rowid = false;        // rows carry an explicit rowid in the stream (section 8)
+  std::string ddl;           // CREATE TABLE statement that recreates it in an empty database
+  uint64_t estimated_bytes = 0;  // filled by EstimateSize
+};
+
+// Indexes, triggers and views that belong to the tables (recreated on clone).
+struct SchemaObject {
+  std::string type;   // "index", "trigger", "view"
+  std::string name;
+  std::string table;  // the table it belongs to ("" for a view)
+  std::string sql;
+};
+
+struct InstanceSchema {
+  std::vector<TableInfo> tables;       // user tables, sorted by name
+  std::vector<SchemaObject> objects;   // sorted by (type, name)
+};
+
+// The value a table's id generator has reached (sqlite_sequence, PostgreSQL sequences).
+struct SequenceValue {
+  std::string table;
+  std::string name;  // sequence name ("" for SQLite's per-table sequence)
+  int64_t value = 0;
+};
+
+struct TableStreamStats {
+  uint64_t rows = 0;
+  uint64_t bytes = 0;  // bytes of row stream written
+};
+
+// A consistent, read-only view of the instance at one point in time.
+class ReadSnapshot {
+ public:
+  virtual ~ReadSnapshot() = default;
+  virtual Result<InstanceSchema> Describe() = 0;
+  // Runs the profile's version query; nullopt when it returns no row, NotFound-like error
+  // when the table it reads does not exist (an empty instance).
+  virtual Result<std::optional<std::string>> QueryVersion(const std::string& sql) = 0;
+  // Bytes the table occupies on disk (an estimate that does not read every row when the
+  // engine offers a cheaper way).
+  virtual Result<uint64_t> EstimateSize(const TableInfo& table) = 0;
+  // Writes every row in rowid (or primary-key) order as the row stream of section 8.
+  // `on_progress` (may be empty) is called every few thousand rows with the totals so far.
+  virtual Result<TableStreamStats> StreamTable(
+      const TableInfo& table, ByteSink* out, CancellationToken* cancel,
+      const std::function<void(const TableStreamStats&)>& on_progress) = 0;
+  virtual Result<std::vector<SequenceValue>> ReadSequences(
+      const std::vector<std::string>& tables) = 0;
+};
+
+// An open restore: the instance is held exclusively (maintenance) from BeginRestore until
+// Commit or Rollback; the application's connections wait or fail meanwhile.
+class RestoreTransaction {
+ public:
+  virtual ~RestoreTransaction() = default;
+  // Reads the current state inside the same exclusive hold (for the safety backup and the
+  // version check). Owned by the transaction.
+  virtual ReadSnapshot* Reader() = 0;
+  // Creates the tables and their schema objects that do not exist yet (clone into an empty
+  // database). Objects of tables that exist are left as they are.
+  virtual Status CreateMissing(const std::vector<TableInfo>& tables,
+                               const std::vector<SchemaObject>& objects) = 0;
+  // Deletes every row of `table` and loads the rows of `rows` (section 8) without firing
+  // triggers. The table must exist with the same columns.
+  virtual Result<TableStreamStats> ReplaceTable(const TableInfo& table, ByteReader* rows,
+                                                CancellationToken* cancel) = 0;
+  virtual Status SetSequences(const std::vector<SequenceValue>& values) = 0;
+  // Checks foreign keys of the touched tables (error names the offending tables, and the
+  // transaction is rolled back), then commits atomically.
+  virtual Status Commit() = 0;
+  virtual void Rollback() = 0;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual std::string kind() const = 0;  // "sqlite"
+  // Where it is, without secrets, for messages and manifests.
+  virtual std::string Describe() const = 0;
+  virtual Result<std::unique_ptr<ReadSnapshot>> BeginRead() = 0;
+  // Fails with Aborted when the instance cannot be locked exclusively within `wait_millis`.
+  virtual Result<std::unique_ptr<RestoreTransaction>> BeginRestore(int wait_millis) = 0;
+};
+
+}  // namespace lifeboat
