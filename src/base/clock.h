@@ -42,6 +42,9 @@ constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
 // "2026-11-22T10:04:05Z" (UTC, second precision), as stored in manifests and logs.
 std::string FormatRfc3339(int64_t unix_nanos);
+// The same with nanoseconds when the sub-second part is not zero:
+// "2026-11-22T10:04:05.250000000Z" (leases and log events, FORMAT.md §11-§12).
+std::string FormatRfc3339Nanos(int64_t unix_nanos);
 // Parses the format above (also with fractional seconds); returns false on malformed input.
 bool ParseRfc3339(const std::string& text, int64_t* unix_nanos);
 

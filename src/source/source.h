@@ -26,32 +26,40 @@ namespace lifeboat {
 
 struct ColumnInfo {
   std::string name;
-  std::string type;                      // declared type as written ("INTEGER", "varchar(20)")
+  std::string type;  // declared type as written ("INTEGER", "varchar(20)")
   bool not_null = false;
   std::optional<std::string> default_sql;
-  int pk_position = 0;                   // 1-based position in the primary key, 0 if not in it
-  bool hidden = false;                   // generated or otherwise not stored: never copied
+  int pk_position = 0;  // 1-based position in the primary key, 0 if not in it
+  bool hidden = false;  // generated or otherwise not stored: never copied
 };
 
 struct TableInfo {
   std::string name;
   std::vector<ColumnInfo> columns;
-  bool rowid = false;        // rows carry an explicit rowid in the stream (section 8)
-  std::string ddl;           // CREATE TABLE statement that recreates it in an empty database
+  bool rowid = false;            // rows carry an explicit rowid in the stream (section 8)
+  std::string ddl;               // CREATE TABLE statement that recreates it in an empty database
   uint64_t estimated_bytes = 0;  // filled by EstimateSize
 };
 
 // Indexes, triggers and views that belong to the tables (recreated on clone).
 struct SchemaObject {
-  std::string type;   // "index", "trigger", "view"
+  std::string type;  // "index", "trigger", "view"
   std::string name;
   std::string table;  // the table it belongs to ("" for a view)
   std::string sql;
 };
 
+// A table the driver cannot copy (a virtual table, say): reported so that the manifest can
+// list it under "excluded" (FORMAT.md section 10) instead of losing it silently.
+struct SkippedTable {
+  std::string name;
+  std::string reason;  // "virtual table (module fts5): virtual tables are not supported yet"
+};
+
 struct InstanceSchema {
-  std::vector<TableInfo> tables;       // user tables, sorted by name
-  std::vector<SchemaObject> objects;   // sorted by (type, name)
+  std::vector<TableInfo> tables;      // user tables, sorted by name
+  std::vector<SchemaObject> objects;  // sorted by (type, name)
+  std::vector<SkippedTable> skipped;  // tables left out by the driver, sorted by name
 };
 
 // The value a table's id generator has reached (sqlite_sequence, PostgreSQL sequences).
@@ -87,7 +95,9 @@ class ReadSnapshot {
 };
 
 // An open restore: the instance is held exclusively (maintenance) from BeginRestore until
-// Commit or Rollback; the application's connections wait or fail meanwhile.
+// Commit or Rollback; the application's connections wait or fail meanwhile. A restore is all
+// or nothing: when CreateMissing, ReplaceTable, SetSequences or Commit fails, the whole
+// transaction is rolled back at once (nothing was changed) and every later call fails.
 class RestoreTransaction {
  public:
   virtual ~RestoreTransaction() = default;

@@ -13,6 +13,8 @@
 //   streaming (memory does not grow with the number of objects). A non-OK status from `fn`
 //   stops the listing and is returned. Objects being written (temporaries) are never listed.
 // - Delete of a missing key is OK (deletes are idempotent).
+// - Keys are validated by ValidateObjectKey (below) in every implementation, so a key that
+//   one store accepts is accepted by all of them.
 //
 // Thread-safety: implementations are safe for concurrent use from several threads.
 #pragma once
@@ -33,8 +35,8 @@ struct ObjectInfo {
 };
 
 struct StoreCapabilities {
-  bool range_reads = true;        // GetRange is cheaper than Get
-  bool atomic_replace = true;     // Put over an existing key is atomic
+  bool range_reads = true;     // GetRange is cheaper than Get
+  bool atomic_replace = true;  // Put over an existing key is atomic
   bool strongly_consistent_list = true;
 };
 
@@ -44,8 +46,7 @@ class ObjectStore {
 
   virtual Status Put(std::string_view key, std::string_view data) = 0;
   virtual Result<std::string> Get(std::string_view key) = 0;
-  virtual Result<std::string> GetRange(std::string_view key, uint64_t offset,
-                                       uint64_t length) = 0;
+  virtual Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) = 0;
   // NotFound when missing.
   virtual Result<uint64_t> Size(std::string_view key) = 0;
   virtual Status List(std::string_view prefix,
@@ -55,5 +56,17 @@ class ObjectStore {
   // Where the objects live, for messages: "/var/backups/lifeboat" or "memory".
   virtual std::string Describe() const = 0;
 };
+
+// Checks that `key` is a valid object key, else InvalidArgument naming the key. A key is one
+// or more '/'-separated components; it must not be empty, start or end with '/', contain an
+// empty component ("a//b"), a "." or ".." component, a NUL byte or a backslash. A component
+// must not contain ".tmp-": that infix is reserved for the temporaries a store writes before
+// it publishes an object, which are never listed.
+Status ValidateObjectKey(std::string_view key);
+
+// Checks a List() prefix, else InvalidArgument. A prefix is the beginning of a key: it may be
+// empty or end in the middle of a component ("snapshots/ab") or right after a '/' ("data/"),
+// but its complete components ("snapshots", "data") obey the rules of ValidateObjectKey.
+Status ValidateObjectKeyPrefix(std::string_view prefix);
 
 }  // namespace lifeboat

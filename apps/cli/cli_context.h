@@ -1,0 +1,59 @@
+// CliContext: what every command shares: the global options, building the Engine (config
+// file, repository, password), the progress renderer, and printing a result as JSON
+// (--json) or as text, with the documented exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "lifeboat/engine.h"
+#include "progress_renderer.h"
+
+namespace lifeboat::cli {
+
+struct GlobalOptions {
+  std::string config;         // --config
+  std::string repo;           // --repo
+  std::string password_file;  // --password-file
+  bool json = false;          // --json
+  bool quiet = false;         // --quiet: no progress
+};
+
+class CliContext {
+ public:
+  GlobalOptions global;
+
+  // The engine for this run. The password comes from --password-file, LIFEBOAT_PASSWORD,
+  // the config's password_file, or a prompt on a terminal (`confirm_new` asks twice).
+  Result<std::unique_ptr<Engine>> MakeEngine(bool confirm_new_password = false);
+  ProgressRenderer* progress();
+
+  // Prints `result` (JSON with --json, else `human`) and returns the exit code.
+  int Emit(const Result<nlohmann::json>& result,
+           const std::function<void(const nlohmann::json&)>& human);
+  int Fail(const Status& status);
+
+ private:
+  std::unique_ptr<ProgressRenderer> progress_;
+};
+
+// The command's work, run after parsing; returns the exit code.
+using CommandRun = std::function<int()>;
+
+void AddInitCommand(CLI::App& app, CliContext& ctx, CommandRun* run);
+void AddBackupCommand(CLI::App& app, CliContext& ctx, CommandRun* run);
+void AddSnapshotsCommand(CLI::App& app, CliContext& ctx, CommandRun* run);
+void AddShowCommand(CLI::App& app, CliContext& ctx, CommandRun* run);
+void AddRestoreCommand(CLI::App& app, CliContext& ctx, CommandRun* run);
+void AddCheckCommand(CLI::App& app, CliContext& ctx, CommandRun* run);
+void AddLogCommand(CLI::App& app, CliContext& ctx, CommandRun* run);
+void AddDemoCommand(CLI::App& app, CliContext& ctx, CommandRun* run);
+
+// Text helpers shared by the commands.
+std::string HumanBytes(uint64_t bytes);
+std::string JoinStrings(const nlohmann::json& array, const std::string& separator);
+
+}  // namespace lifeboat::cli

@@ -1,0 +1,22 @@
+// Terminal helpers for the CLI: is a stream a terminal, colours, prompts, and reading a
+// password without echo.
+#pragma once
+
+#include <cstdio>
+#include <optional>
+#include <string>
+
+namespace lifeboat::cli {
+
+bool IsTerminal(FILE* stream);
+// Wraps text in an ANSI colour when `stream` is a terminal and NO_COLOR is unset.
+std::string Red(const std::string& text, FILE* stream);
+std::string Yellow(const std::string& text, FILE* stream);
+std::string Green(const std::string& text, FILE* stream);
+std::string Bold(const std::string& text, FILE* stream);
+// Prints `prompt` on stderr and reads one line from the terminal; nullopt when stdin is not a
+// terminal or at end of input.
+std::optional<std::string> Ask(const std::string& prompt);
+std::optional<std::string> AskSecret(const std::string& prompt);
+
+}  // namespace lifeboat::cli

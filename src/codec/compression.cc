@@ -1,0 +1,124 @@
+#include "codec/compression.h"
+
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+
+namespace lifeboat {
+namespace {
+
+[[noreturn]] void Die(const char* what, size_t code) {
+  std::fprintf(stderr, "lifeboat: fatal: zstd %s failed: %s\n", what, ZSTD_getErrorName(code));
+  std::abort();
+}
+
+struct CompressContext {
+  ZSTD_CCtx* ctx = ZSTD_createCCtx();
+  ~CompressContext() { ZSTD_freeCCtx(ctx); }
+};
+
+struct DecompressContext {
+  ZSTD_DCtx* ctx = ZSTD_createDCtx();
+  ~DecompressContext() { ZSTD_freeDCtx(ctx); }
+};
+
+thread_local CompressContext compress_context;
+thread_local DecompressContext decompress_context;
+
+// The first allocation when the frame does not state its size (grown by doubling).
+constexpr size_t kInitialGuess = 64 * 1024;
+// A stated content size is trusted for the first allocation only up to this much.
+constexpr size_t kMaxUpfront = 64 * 1024 * 1024;
+
+Status TooLarge(size_t max_size) {
+  return DataLossError("zstd frame decompresses to more than the expected " +
+                       std::to_string(max_size) + " bytes");
+}
+
+Status Corrupt(size_t code) {
+  return DataLossError(std::string("zstd frame is damaged: ") + ZSTD_getErrorName(code));
+}
+
+}  // namespace
+
+void ZstdCompress(std::string_view input, int level, std::string* out) {
+  ZSTD_CCtx* ctx = compress_context.ctx;
+  if (ctx == nullptr) Die("context allocation", 0);
+  size_t rc = ZSTD_CCtx_reset(ctx, ZSTD_reset_session_and_parameters);
+  if (ZSTD_isError(rc)) Die("reset", rc);
+  rc = ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, level);
+  if (ZSTD_isError(rc)) Die("level", rc);
+  out->resize(ZSTD_compressBound(input.size()));
+  rc = ZSTD_compress2(ctx, out->data(), out->size(), input.data(), input.size());
+  if (ZSTD_isError(rc)) Die("compression", rc);
+  out->resize(rc);
+}
+
+Status ZstdDecompress(std::string_view input, size_t max_size, std::string* out) {
+  out->clear();
+  ZSTD_DCtx* ctx = decompress_context.ctx;
+  if (ctx == nullptr) Die("context allocation", 0);
+  size_t rc = ZSTD_DCtx_reset(ctx, ZSTD_reset_session_only);
+  if (ZSTD_isError(rc)) Die("reset", rc);
+
+  unsigned long long stated = ZSTD_getFrameContentSize(input.data(), input.size());
+  if (stated == ZSTD_CONTENTSIZE_ERROR) {
+    return DataLossError("not a zstd frame (" + std::to_string(input.size()) + " bytes)");
+  }
+  if (stated != ZSTD_CONTENTSIZE_UNKNOWN) {
+    if (stated > max_size) return TooLarge(max_size);
+    if (stated <= kMaxUpfront) {
+      // The common case: one frame of known size, decoded straight into place.
+      out->resize(static_cast<size_t>(stated));
+      rc = ZSTD_decompressDCtx(ctx, out->data(), out->size(), input.data(), input.size());
+      if (!ZSTD_isError(rc) && rc == stated) return OkStatus();
+      out->clear();
+      // More frames than the first states: decode as a stream below, within max_size.
+      if (!ZSTD_isError(rc) || ZSTD_getErrorCode(rc) != ZSTD_error_dstSize_tooSmall) {
+        return ZSTD_isError(rc) ? Corrupt(rc) : DataLossError("zstd frame size mismatch");
+      }
+      rc = ZSTD_DCtx_reset(ctx, ZSTD_reset_session_only);
+      if (ZSTD_isError(rc)) Die("reset", rc);
+    }
+  }
+
+  // One byte beyond max_size is room enough to notice an oversized value.
+  const size_t limit = max_size == SIZE_MAX ? max_size : max_size + 1;
+  ZSTD_inBuffer in{input.data(), input.size(), 0};
+  size_t pos = 0;
+  out->resize(std::min(limit, std::max(kInitialGuess, input.size() * 4)));
+  while (true) {
+    ZSTD_outBuffer buffer{out->data(), out->size(), pos};
+    rc = ZSTD_decompressStream(ctx, &buffer, &in);
+    pos = buffer.pos;
+    if (ZSTD_isError(rc)) {
+      out->clear();
+      return Corrupt(rc);
+    }
+    if (pos > max_size) {
+      out->clear();
+      return TooLarge(max_size);
+    }
+    if (rc == 0 && in.pos == in.size) break;  // the last frame is complete
+    if (pos < out->size()) {
+      if (in.pos == in.size) {
+        out->clear();
+        return DataLossError("zstd frame is truncated");
+      }
+      continue;
+    }
+    if (out->size() >= limit) {
+      out->clear();
+      return TooLarge(max_size);
+    }
+    out->resize(std::min(limit, out->size() * 2));
+  }
+  out->resize(pos);
+  return OkStatus();
+}
+
+}  // namespace lifeboat

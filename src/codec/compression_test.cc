@@ -1,0 +1,150 @@
+#include "codec/compression.h"
+
+#include <gtest/gtest.h>
+#include <zstd.h>
+
+#include <random>
+#include <string>
+
+namespace lifeboat {
+namespace {
+
+std::string PseudoRandom(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string out(n, '\0');
+  for (char& c : out) c = static_cast<char>(rng());
+  return out;
+}
+
+// Text-like data that compresses about 3:1.
+std::string Compressible(size_t n) {
+  std::mt19937 rng(5);
+  static const char* const kWords[] = {"lifeboat ", "backup ", "table ", "row ", "snapshot ",
+                                       "chunk ",    "pack ",   "index ", "42 ",  "\n"};
+  std::string out;
+  while (out.size() < n) out += kWords[rng() % 10];
+  out.resize(n);
+  return out;
+}
+
+// A frame that does not state its content size, as a streaming compressor writes it.
+std::string FrameWithoutContentSize(std::string_view input) {
+  ZSTD_CCtx* ctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(ctx, ZSTD_c_contentSizeFlag, 0);
+  std::string out(ZSTD_compressBound(input.size()) + 64, '\0');
+  ZSTD_inBuffer in{input.data(), input.size(), 0};
+  ZSTD_outBuffer buffer{out.data(), out.size(), 0};
+  while (ZSTD_compressStream2(ctx, &buffer, &in, ZSTD_e_end) != 0) {
+  }
+  ZSTD_freeCCtx(ctx);
+  out.resize(buffer.pos);
+  return out;
+}
+
+TEST(ZstdTest, RoundTripsVariousInputs) {
+  for (const std::string& input : {std::string(), std::string("a"), Compressible(1 << 20),
+                                   PseudoRandom(100000, 1), std::string(3 << 20, '\0')}) {
+    std::string compressed;
+    ZstdCompress(input, 3, &compressed);
+    std::string output = "stale";
+    ASSERT_TRUE(ZstdDecompress(compressed, input.size(), &output).ok()) << input.size();
+    EXPECT_EQ(output, input);
+  }
+}
+
+TEST(ZstdTest, CompressesRedundantData) {
+  std::string input = Compressible(1 << 20);
+  std::string compressed;
+  ZstdCompress(input, 3, &compressed);
+  EXPECT_LT(compressed.size(), input.size() / 2);
+  EXPECT_EQ(ZSTD_getFrameContentSize(compressed.data(), compressed.size()), input.size());
+}
+
+TEST(ZstdTest, CompressReplacesOutput) {
+  std::string compressed = "previous content";
+  ZstdCompress("x", 3, &compressed);
+  std::string output;
+  ASSERT_TRUE(ZstdDecompress(compressed, 10, &output).ok());
+  EXPECT_EQ(output, "x");
+}
+
+TEST(ZstdTest, HigherLevelsRoundTrip) {
+  std::string input = Compressible(200000);
+  for (int level : {1, 3, 9, 19}) {
+    std::string compressed;
+    ZstdCompress(input, level, &compressed);
+    std::string output;
+    ASSERT_TRUE(ZstdDecompress(compressed, input.size(), &output).ok()) << level;
+    EXPECT_EQ(output, input);
+  }
+}
+
+TEST(ZstdTest, CorruptFrameIsDataLoss) {
+  std::string input = Compressible(100000);
+  std::string compressed;
+  ZstdCompress(input, 3, &compressed);
+  std::string damaged = compressed;
+  for (size_t i = 20; i < damaged.size(); i += 7) damaged[i] = static_cast<char>(~damaged[i]);
+  std::string output;
+  EXPECT_EQ(ZstdDecompress(damaged, input.size(), &output).code(), StatusCode::kDataLoss);
+  EXPECT_EQ(ZstdDecompress("not zstd at all", 1000, &output).code(), StatusCode::kDataLoss);
+  EXPECT_EQ(ZstdDecompress("", 1000, &output).code(), StatusCode::kDataLoss);
+}
+
+TEST(ZstdTest, TruncatedFrameIsDataLoss) {
+  std::string input = PseudoRandom(50000, 2);
+  for (const std::string& compressed : {std::string(), FrameWithoutContentSize(input)}) {
+    std::string frame = compressed;
+    if (frame.empty()) ZstdCompress(input, 3, &frame);
+    for (size_t n : {size_t{3}, frame.size() / 2, frame.size() - 1}) {
+      std::string output;
+      EXPECT_EQ(ZstdDecompress(std::string_view(frame).substr(0, n), 1 << 20, &output).code(),
+                StatusCode::kDataLoss)
+          << n;
+    }
+  }
+}
+
+TEST(ZstdTest, TrailingGarbageIsDataLoss) {
+  std::string compressed;
+  ZstdCompress("payload", 3, &compressed);
+  std::string output;
+  EXPECT_EQ(ZstdDecompress(compressed + "junk!", 100, &output).code(), StatusCode::kDataLoss);
+}
+
+TEST(ZstdTest, ExceedingMaxSizeIsDataLoss) {
+  std::string input = Compressible(100000);
+  std::string compressed;
+  ZstdCompress(input, 3, &compressed);
+  std::string output;
+  Status status = ZstdDecompress(compressed, input.size() - 1, &output);
+  EXPECT_EQ(status.code(), StatusCode::kDataLoss);
+  EXPECT_NE(status.message().find(std::to_string(input.size() - 1)), std::string::npos);
+  EXPECT_TRUE(output.empty());
+  EXPECT_TRUE(ZstdDecompress(compressed, input.size(), &output).ok());
+}
+
+TEST(ZstdTest, ExceedingMaxSizeWithoutStatedSizeIsDataLoss) {
+  std::string input(10 << 20, 'z');  // compresses to a few hundred bytes
+  std::string frame = FrameWithoutContentSize(input);
+  ASSERT_EQ(ZSTD_getFrameContentSize(frame.data(), frame.size()), ZSTD_CONTENTSIZE_UNKNOWN);
+  std::string output;
+  EXPECT_EQ(ZstdDecompress(frame, 1 << 20, &output).code(), StatusCode::kDataLoss);
+  EXPECT_EQ(ZstdDecompress(frame, input.size() - 1, &output).code(), StatusCode::kDataLoss);
+  ASSERT_TRUE(ZstdDecompress(frame, input.size(), &output).ok());
+  EXPECT_EQ(output, input);
+}
+
+TEST(ZstdTest, ConcatenatedFramesDecodeToTheConcatenation) {
+  std::string a;
+  std::string b;
+  ZstdCompress("first ", 3, &a);
+  ZstdCompress("second", 3, &b);
+  std::string output;
+  ASSERT_TRUE(ZstdDecompress(a + b, 100, &output).ok());
+  EXPECT_EQ(output, "first second");
+  EXPECT_EQ(ZstdDecompress(a + b, 11, &output).code(), StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace lifeboat

@@ -1,0 +1,222 @@
+#include "ops/backup.h"
+
+#include <algorithm>
+
+#include "base/units.h"
+#include "ops/files_backup.h"
+#include "ops/progress_meter.h"
+#include "ops/snapshot_catalog.h"
+#include "repo/stream.h"
+
+namespace lifeboat {
+namespace {
+
+std::vector<std::string> TableNames(const InstanceSchema& schema) {
+  std::vector<std::string> names;
+  for (const TableInfo& t : schema.tables) names.push_back(t.name);
+  return names;
+}
+
+const TableInfo* FindInfo(const InstanceSchema& schema, const std::string& name) {
+  for (const TableInfo& t : schema.tables) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+std::vector<ColumnInfo> StoredColumns(const TableInfo& table) {
+  std::vector<ColumnInfo> columns;
+  for (const ColumnInfo& c : table.columns) {
+    if (!c.hidden) columns.push_back(c);
+  }
+  return columns;
+}
+
+Result<BackupPlan> MakePlan(ReadSnapshot* snapshot, const InstanceSchema& schema,
+                            const BackupRequest& request) {
+  BackupPlan plan;
+  const SelectionRules& rules = request.rules;
+  std::vector<TableInfo> included;
+  for (const TableDecision& d : SelectTables(TableNames(schema), rules)) {
+    PlannedTable t;
+    t.name = d.name;
+    t.included = d.included;
+    t.kind = d.metadata ? "metadata" : "data";
+    t.reason = d.reason;
+    const TableInfo* info = FindInfo(schema, d.name);
+    if (d.included) {
+      LB_ASSIGN_OR_RETURN(t.estimated_bytes, snapshot->EstimateSize(*info));
+      if (t.estimated_bytes > rules.large_table_bytes) {
+        t.large = true;
+        bool include = false;
+        std::string size = FormatBytes(t.estimated_bytes);
+        std::string limit = FormatBytes(rules.large_table_bytes);
+        if (request.large == LargeTableOverride::kInclude) {
+          include = true;
+        } else if (request.large == LargeTableOverride::kExclude) {
+          include = false;
+        } else if (rules.large_tables == SelectionRules::LargeTablePolicy::kInclude) {
+          include = true;
+        } else if (rules.large_tables == SelectionRules::LargeTablePolicy::kExclude) {
+          include = false;
+        } else if (request.ask_large) {
+          include = request.ask_large(t.name, t.estimated_bytes);
+        } else if (!request.dry_run) {
+          return FailedPreconditionError(
+              "table " + t.name + " holds about " + size + ", above large_table_bytes (" +
+              limit + "), and the profile says to ask, but there is no terminal to ask on: " +
+              "pass --include-large or --exclude-large, or set large_tables in the profile");
+        } else {
+          include = true;
+        }
+        plan.warnings.push_back("table " + t.name + " holds about " + size +
+                                ", above large_table_bytes (" + limit + "): " +
+                                (include ? "included" : "excluded"));
+        if (!include) {
+          t.included = false;
+          t.reason = "large table (" + size + " > " + limit + ")";
+        }
+      }
+      if (t.included) {
+        plan.estimated_bytes += t.estimated_bytes;
+        included.push_back(*info);
+      }
+    }
+    plan.tables.push_back(std::move(t));
+  }
+  if (request.version_query) {
+    LB_ASSIGN_OR_RETURN(plan.app_version, snapshot->QueryVersion(*request.version_query));
+  }
+  plan.schema_fingerprint = SchemaFingerprint(included);
+  return plan;
+}
+
+}  // namespace
+
+std::vector<TableInfo> SelectedTables(const InstanceSchema& schema, const SelectionRules& rules) {
+  std::vector<TableInfo> out;
+  for (const TableDecision& d : SelectTables(TableNames(schema), rules)) {
+    if (d.included) out.push_back(*FindInfo(schema, d.name));
+  }
+  return out;
+}
+
+Result<BackupOutcome> RunBackup(Repository* repo, Source* source, const std::string& location,
+                                const BackupRequest& request, ProgressSink* progress,
+                                CancellationToken* cancel) {
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<ReadSnapshot> snapshot, source->BeginRead());
+  return BackupFromSnapshot(repo, snapshot.get(), source->kind(), location, request, progress,
+                            cancel);
+}
+
+Result<BackupOutcome> BackupFromSnapshot(Repository* repo, ReadSnapshot* snapshot,
+                                         const std::string& source_kind,
+                                         const std::string& location,
+                                         const BackupRequest& request, ProgressSink* progress,
+                                         CancellationToken* cancel) {
+  Clock* clock = repo->clock();
+  BackupOutcome outcome;
+  Manifest& m = outcome.manifest;
+  m.started_nanos = clock->NowUnixNanos();
+  const SessionStats before = repo->session_stats();
+
+  LB_ASSIGN_OR_RETURN(InstanceSchema schema, snapshot->Describe());
+  LB_ASSIGN_OR_RETURN(outcome.plan, MakePlan(snapshot, schema, request));
+  if (request.dry_run) return outcome;
+
+  const BackupPlan& plan = outcome.plan;
+  size_t included_count = 0;
+  for (const PlannedTable& t : plan.tables) included_count += t.included ? 1 : 0;
+  ProgressMeter meter(progress, clock, "backup", plan.estimated_bytes,
+                      included_count + (request.files_root ? 1 : 0));
+  for (const std::string& w : plan.warnings) meter.Message(MessageLevel::kWarning, w);
+
+  std::vector<std::string> included_names;
+  for (const PlannedTable& t : plan.tables) {
+    if (!t.included) {
+      m.excluded.push_back({t.name, t.reason});
+      continue;
+    }
+    LB_RETURN_IF_ERROR(cancel->Check());
+    const TableInfo* info = FindInfo(schema, t.name);
+    meter.StartItem(t.name);
+    StreamWriter writer(repo);
+    LB_ASSIGN_OR_RETURN(
+        TableStreamStats stats,
+        snapshot->StreamTable(*info, &writer, cancel, [&](const TableStreamStats& s) {
+          meter.SetItemProgress(s.bytes, s.rows);
+        }));
+    LB_ASSIGN_OR_RETURN(StreamRef ref, writer.Finish());
+    meter.SetItemProgress(stats.bytes, stats.rows);
+    meter.FinishItem();
+    TableEntry entry;
+    entry.name = t.name;
+    entry.kind = t.kind;
+    entry.rowid = info->rowid;
+    entry.rows = stats.rows;
+    entry.bytes = stats.bytes;
+    entry.ddl = info->ddl;
+    entry.columns = StoredColumns(*info);
+    entry.content = std::move(ref);
+    m.tables.push_back(std::move(entry));
+    included_names.push_back(t.name);
+  }
+  for (const SchemaObject& o : schema.objects) {
+    if (o.type == "view" ||
+        std::find(included_names.begin(), included_names.end(), o.table) != included_names.end()) {
+      m.schema_objects.push_back(o);
+    }
+  }
+  LB_ASSIGN_OR_RETURN(m.sequences, snapshot->ReadSequences(included_names));
+
+  // Files are read after the tables (DESIGN.md §5): rows never point at files newer than them.
+  if (request.files_root) {
+    std::optional<StreamRef> parent_files;
+    FilesBackupOptions files_options;
+    files_options.start_time_nanos = m.started_nanos;
+    SnapshotFilter same_instance;
+    same_instance.instance = request.instance;
+    LB_ASSIGN_OR_RETURN(std::vector<Manifest> previous, ListManifests(repo, same_instance));
+    for (auto it = previous.rbegin(); it != previous.rend(); ++it) {
+      if (it->files && it->files->root == *request.files_root) {
+        parent_files = it->files->content;
+        files_options.parent_start_time_nanos = it->started_nanos;
+        m.parent = it->id;
+        break;
+      }
+    }
+    meter.StartItem(*request.files_root);
+    LB_ASSIGN_OR_RETURN(FilesSummary files,
+                        BackupFiles(*request.files_root, repo, parent_files, files_options,
+                                    meter.sink(), cancel));
+    meter.Add(files.bytes, 0);
+    meter.FinishItem();
+    m.files = ManifestFiles{*request.files_root, files.count, files.bytes, files.content};
+    outcome.files_reread = files.files_reread;
+    outcome.files_unchanged = files.files_unchanged;
+  }
+
+  LB_RETURN_IF_ERROR(cancel->Check());
+  LB_RETURN_IF_ERROR(repo->Flush());
+  SessionStats stats = repo->session_stats();
+
+  m.name = request.name;
+  m.notes = request.notes;
+  m.tags = request.tags;
+  m.account = request.account;
+  m.instance = request.instance;
+  m.source_kind = source_kind;
+  m.source_location = location;
+  m.app_version = plan.app_version;
+  m.schema_fingerprint = plan.schema_fingerprint;
+  m.user = request.user;
+  m.host = request.host;
+  m.new_blobs = stats.new_blobs - before.new_blobs;
+  m.new_bytes = stats.new_bytes - before.new_bytes;
+  m.stored_bytes = stats.stored_bytes - before.stored_bytes;
+  m.finished_nanos = clock->NowUnixNanos();
+  LB_ASSIGN_OR_RETURN(m.id, repo->SaveSnapshot(ManifestToJson(m)));
+  return outcome;
+}
+
+}  // namespace lifeboat

@@ -1,0 +1,204 @@
+#include "ops/restore.h"
+
+#include <algorithm>
+
+#include "base/clock.h"
+#include "base/units.h"
+#include "ops/files_restore.h"
+#include "ops/progress_meter.h"
+#include "repo/stream.h"
+
+namespace lifeboat {
+namespace {
+
+std::string Short(const std::string& id) { return id.substr(0, 8); }
+
+// What differs between a backup's table and the target's, or "" when they match.
+std::string TableDifference(const TableEntry& backup, const TableInfo* target) {
+  if (target == nullptr) return "missing on the target";
+  std::vector<std::string> want, have;
+  for (const ColumnInfo& c : backup.columns) want.push_back(c.name + " " + c.type);
+  for (const ColumnInfo& c : target->columns) {
+    if (!c.hidden) have.push_back(c.name + " " + c.type);
+  }
+  if (want != have) {
+    std::string text = "columns differ (backup:";
+    for (const std::string& w : want) text += " " + w + ",";
+    text.back() = ';';
+    text += " target:";
+    for (const std::string& h : have) text += " " + h + ",";
+    text.back() = ')';
+    return text;
+  }
+  return "";
+}
+
+const TableInfo* FindInfo(const InstanceSchema& schema, const std::string& name) {
+  for (const TableInfo& t : schema.tables) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+Status CheckGuardsBeforeLock(const Manifest& backup, const RestoreRequest& request,
+                             int64_t now_nanos) {
+  if (backup.account != request.account) {
+    return FailedPreconditionError(
+        "backup " + Short(backup.id) + " belongs to account '" + backup.account +
+        "' but instance " + request.instance + " belongs to account '" + request.account +
+        "': a backup is never restored into another account");
+  }
+  int64_t age = now_nanos - backup.finished_nanos;
+  if (age > request.window_nanos && !request.ignore_window) {
+    return FailedPreconditionError(
+        "backup " + Short(backup.id) + " was taken " + FormatRfc3339(backup.finished_nanos) +
+        ", outside the restore window of " + FormatDuration(request.window_nanos) +
+        ": choose a newer backup, or pass --ignore-window if you mean it");
+  }
+  if (request.tables) {
+    for (const std::string& name : *request.tables) {
+      if (backup.FindTable(name) == nullptr) {
+        std::string names;
+        for (const TableEntry& t : backup.tables) names += (names.empty() ? "" : ", ") + t.name;
+        return InvalidArgumentError("table " + name + " is not in backup " + Short(backup.id) +
+                                    " (it holds: " + names + ")");
+      }
+    }
+  }
+  if (!request.confirmed && !request.dry_run) {
+    return FailedPreconditionError(
+        "restoring backup " + Short(backup.id) + " into " + request.instance +
+        " replaces its data: confirm with --yes, or type 'I understand' at the prompt");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::string& location,
+                                  const Manifest& backup, const RestoreRequest& request,
+                                  ProgressSink* progress, CancellationToken* cancel) {
+  Clock* clock = repo->clock();
+  LB_RETURN_IF_ERROR(CheckGuardsBeforeLock(backup, request, clock->NowUnixNanos()));
+
+  std::vector<const TableEntry*> tables;
+  for (const TableEntry& t : backup.tables) {
+    if (!request.tables || std::find(request.tables->begin(), request.tables->end(), t.name) !=
+                               request.tables->end()) {
+      tables.push_back(&t);
+    }
+  }
+
+  // Maintenance starts here: the instance is ours until commit or rollback.
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<RestoreTransaction> tx,
+                      source->BeginRestore(request.wait_millis));
+  ReadSnapshot* reader = tx->Reader();
+  LB_ASSIGN_OR_RETURN(InstanceSchema target, reader->Describe());
+
+  RestoreOutcome outcome;
+  outcome.clone = std::none_of(backup.tables.begin(), backup.tables.end(),
+                               [&](const TableEntry& t) { return FindInfo(target, t.name); });
+  if (!outcome.clone) {
+    if (backup.app_version && request.version_query) {
+      Result<std::optional<std::string>> version = reader->QueryVersion(*request.version_query);
+      if (!version.ok() && version.status().code() != StatusCode::kNotFound) {
+        return version.status();
+      }
+      if (version.ok()) outcome.target_version = *version;
+      if (outcome.target_version != backup.app_version) {
+        return FailedPreconditionError(
+            "backup " + Short(backup.id) + " was taken at version " + *backup.app_version +
+            " but " + request.instance + " runs " +
+            outcome.target_version.value_or("no readable version") + ": install " +
+            *backup.app_version + " first, or restore into an empty instance (a clone)");
+      }
+    }
+    std::vector<TableInfo> matching;
+    std::string differences;
+    for (const TableEntry& t : backup.tables) {
+      const TableInfo* info = FindInfo(target, t.name);
+      std::string diff = TableDifference(t, info);
+      if (!diff.empty()) differences += "\n  " + t.name + ": " + diff;
+      if (info) matching.push_back(*info);
+    }
+    if (!differences.empty() || SchemaFingerprint(matching) != backup.schema_fingerprint) {
+      if (differences.empty()) differences = "\n  column defaults, constraints or keys differ";
+      return FailedPreconditionError(
+          "the schema of " + request.instance + " differs from backup " + Short(backup.id) +
+          ":" + differences +
+          "\ninstall the application version the backup was taken with (" +
+          backup.app_version.value_or("unknown") + "), or restore into an empty instance");
+    }
+  }
+  if (request.dry_run) return outcome;
+
+  if (request.safety_backup && !outcome.clone) {
+    BackupRequest safety;
+    safety.instance = request.instance;
+    safety.account = request.account;
+    safety.name = "safety before restoring " + Short(backup.id);
+    safety.notes = "taken automatically before restoring backup " + Short(backup.id) +
+                   (backup.name.empty() ? "" : " (" + backup.name + ")");
+    safety.tags = {"safety"};
+    safety.user = request.user;
+    safety.host = request.host;
+    safety.files_root = request.files_root;
+    safety.rules = request.rules;
+    safety.version_query = request.version_query;
+    safety.large = LargeTableOverride::kInclude;  // a safety copy is whole
+    LB_ASSIGN_OR_RETURN(BackupOutcome saved,
+                        BackupFromSnapshot(repo, reader, source->kind(), location, safety,
+                                           progress, cancel));
+    outcome.safety_snapshot = saved.manifest.id;
+  }
+
+  uint64_t total = 0;
+  for (const TableEntry* t : tables) total += t->bytes;
+  if (backup.files && request.files_root) total += backup.files->bytes;
+  ProgressMeter meter(progress, clock, "restore", total,
+                      tables.size() + (backup.files && request.files_root ? 1 : 0));
+
+  if (outcome.clone) {
+    std::vector<TableInfo> infos;
+    for (const TableEntry& t : backup.tables) infos.push_back(t.ToTableInfo());
+    LB_RETURN_IF_ERROR(tx->CreateMissing(infos, backup.schema_objects));
+  }
+  for (const TableEntry* t : tables) {
+    LB_RETURN_IF_ERROR(cancel->Check());
+    meter.StartItem(t->name);
+    StreamReader rows(repo, t->content);
+    LB_ASSIGN_OR_RETURN(TableStreamStats stats,
+                        tx->ReplaceTable(t->ToTableInfo(), &rows, cancel));
+    meter.SetItemProgress(t->bytes, stats.rows);
+    meter.FinishItem();
+    outcome.tables.push_back({t->name, stats.rows, t->bytes});
+  }
+  std::vector<SequenceValue> sequences;
+  for (const SequenceValue& s : backup.sequences) {
+    for (const TableEntry* t : tables) {
+      if (t->name == s.table) sequences.push_back(s);
+    }
+  }
+  LB_RETURN_IF_ERROR(tx->SetSequences(sequences));
+  LB_RETURN_IF_ERROR(cancel->Check());
+  LB_RETURN_IF_ERROR(tx->Commit());
+
+  if (backup.files && request.files_root && !request.tables) {
+    meter.StartItem(*request.files_root);
+    Result<FilesRestoreSummary> files =
+        RestoreFiles(repo, backup.files->content, *request.files_root, meter.sink(), cancel);
+    if (!files.ok()) {
+      return files.status().WithContext(
+          "the tables of " + request.instance +
+          " were restored, but the files directory was not (it is unchanged); run the restore "
+          "again");
+    }
+    meter.SetItemProgress(backup.files->bytes, 0);
+    meter.FinishItem();
+    outcome.files = files->files;
+    outcome.file_bytes = files->bytes;
+  }
+  return outcome;
+}
+
+}  // namespace lifeboat

@@ -1,0 +1,78 @@
+// Packs: files of sealed blobs with a sealed header that lists them (FORMAT.md §6).
+//
+// PackWriter collects sealed blobs in memory up to the pack size (16 MiB) and produces the
+// pack's bytes; the repository writes them whole under `data/<xx>/<SHA-256 of the bytes>`.
+// ReadPackHeader recovers the list of blobs from a pack alone, which is what lets `check`
+// and index repair work without any index.
+//
+// Thread-safety: PackWriter is not thread-safe (the repository serialises access); the free
+// functions are. Errors: DataLoss naming the pack for a bad magic, a short object or a
+// header that fails authentication.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codec/aead.h"
+#include "lifeboat/status.h"
+#include "repo/blob_store.h"
+#include "storage/object_store.h"
+
+namespace lifeboat {
+
+inline constexpr char kPackMagic[] = "LBP1";  // FORMAT.md §6
+inline constexpr uint8_t kPackVersion = 1;
+inline constexpr size_t kPackTrailerSize = 8;  // header_length u32 + magic
+
+enum class Compression : uint8_t { kNone = 0, kZstd = 1 };
+
+// One blob inside a pack.
+struct PackedBlob {
+  std::string id;  // 32 raw bytes
+  BlobType type = BlobType::kData;
+  Compression compression = Compression::kNone;
+  uint32_t offset = 0;
+  uint32_t sealed_length = 0;
+  uint32_t raw_length = 0;
+};
+
+// Compresses (when that saves bytes) and seals one blob. Appends the sealed bytes to `out`.
+Compression SealBlob(const Aead& aead, std::string_view id, std::string_view plaintext,
+                     int zstd_level, std::string* out);
+// Opens a sealed blob and checks that its plaintext hashes to... nothing here: the caller
+// re-hashes when it needs to prove identity (check --read-data).
+Status OpenBlob(const Aead& aead, std::string_view id, Compression compression,
+                uint32_t raw_length, std::string_view sealed, std::string* plaintext);
+
+class PackWriter {
+ public:
+  explicit PackWriter(const Aead* aead) : aead_(aead) {}
+
+  void Add(std::string_view id, BlobType type, Compression compression, uint32_t raw_length,
+           std::string_view sealed);
+  size_t size() const { return data_.size(); }
+  size_t count() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  const std::vector<PackedBlob>& entries() const { return entries_; }
+  // Appends the header and trailer and returns the pack's bytes; the writer is then empty.
+  std::string Finish();
+
+ private:
+  const Aead* aead_;
+  std::string data_;
+  std::vector<PackedBlob> entries_;
+};
+
+// Parses the trailer and header of a whole pack held in memory.
+Result<std::vector<PackedBlob>> ParsePack(std::string_view pack, const Aead& aead,
+                                          std::string_view pack_name);
+// Reads only the trailer and header of a stored pack (two range reads).
+Result<std::vector<PackedBlob>> ReadPackHeader(ObjectStore* store, std::string_view key,
+                                               const Aead& aead);
+
+// "data/3f/3fa2…" for a pack id (32 raw bytes).
+std::string PackKey(std::string_view pack_id);
+
+}  // namespace lifeboat

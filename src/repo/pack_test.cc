@@ -1,0 +1,123 @@
+#include "repo/pack.h"
+
+#include <gtest/gtest.h>
+
+#include "codec/hash.h"
+#include "codec/random.h"
+#include "repo/repo_test_util.h"
+#include "storage/memory_object_store.h"
+
+namespace lifeboat {
+namespace {
+
+using testing::TestBytes;
+
+struct Packed {
+  std::string bytes;
+  std::vector<PackedBlob> entries;
+  std::vector<std::string> plaintexts;
+};
+
+Packed MakePack(const Aead& aead, int blobs) {
+  Packed p;
+  PackWriter writer(&aead);
+  Hmac256 hasher("id key");
+  for (int i = 0; i < blobs; ++i) {
+    std::string plain = TestBytes(1000 + i * 777, i);
+    std::string id = hasher.Compute(plain);
+    std::string sealed;
+    Compression c = SealBlob(aead, id, plain, 3, &sealed);
+    writer.Add(id, i % 2 ? BlobType::kTree : BlobType::kData, c,
+               static_cast<uint32_t>(plain.size()), sealed);
+    p.plaintexts.push_back(plain);
+  }
+  p.entries = writer.entries();
+  p.bytes = writer.Finish();
+  return p;
+}
+
+TEST(PackTest, TrailerRebuildsEveryIndexEntry) {
+  Aead aead(RandomBytes(32));
+  Packed p = MakePack(aead, 20);
+  Result<std::vector<PackedBlob>> parsed = ParsePack(p.bytes, aead, "test");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_EQ(parsed->size(), 20u);
+  for (size_t i = 0; i < parsed->size(); ++i) {
+    const PackedBlob& a = (*parsed)[i];
+    const PackedBlob& b = p.entries[i];
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.offset, b.offset);
+    EXPECT_EQ(a.sealed_length, b.sealed_length);
+    EXPECT_EQ(a.raw_length, b.raw_length);
+    EXPECT_EQ(a.type, b.type);
+    EXPECT_EQ(a.compression, b.compression);
+    std::string plain;
+    ASSERT_TRUE(OpenBlob(aead, a.id, a.compression, a.raw_length,
+                         std::string_view(p.bytes).substr(a.offset, a.sealed_length), &plain)
+                    .ok());
+    EXPECT_EQ(plain, p.plaintexts[i]);
+  }
+}
+
+TEST(PackTest, HeaderReadByRangeMatchesWholeParse) {
+  Aead aead(RandomBytes(32));
+  Packed p = MakePack(aead, 5);
+  MemoryObjectStore store;
+  ASSERT_TRUE(store.Put("data/aa/pack", p.bytes).ok());
+  Result<std::vector<PackedBlob>> header = ReadPackHeader(&store, "data/aa/pack", aead);
+  ASSERT_TRUE(header.ok()) << header.status().ToString();
+  EXPECT_EQ(header->size(), 5u);
+}
+
+TEST(PackTest, WrongKeyFailsAuthentication) {
+  Aead aead(RandomBytes(32));
+  Aead other(RandomBytes(32));
+  Packed p = MakePack(aead, 3);
+  Result<std::vector<PackedBlob>> parsed = ParsePack(p.bytes, other, "p1");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(parsed.status().message().find("p1"), std::string::npos);
+}
+
+TEST(PackTest, FlippedByteInBlobIsDetected) {
+  Aead aead(RandomBytes(32));
+  Packed p = MakePack(aead, 3);
+  const PackedBlob& b = p.entries[1];
+  p.bytes[b.offset + 20] ^= 0x01;
+  std::string plain;
+  Status s = OpenBlob(aead, b.id, b.compression, b.raw_length,
+                      std::string_view(p.bytes).substr(b.offset, b.sealed_length), &plain);
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+}
+
+TEST(PackTest, BlobMovedUnderAnotherIdFailsAuthentication) {
+  Aead aead(RandomBytes(32));
+  Packed p = MakePack(aead, 2);
+  const PackedBlob& b = p.entries[0];
+  std::string plain;
+  Status s = OpenBlob(aead, p.entries[1].id, b.compression, b.raw_length,
+                      std::string_view(p.bytes).substr(b.offset, b.sealed_length), &plain);
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+}
+
+TEST(PackTest, TruncatedPackIsRejected) {
+  Aead aead(RandomBytes(32));
+  Packed p = MakePack(aead, 3);
+  for (size_t cut : {size_t{0}, size_t{3}, p.bytes.size() / 2, p.bytes.size() - 1}) {
+    Result<std::vector<PackedBlob>> parsed =
+        ParsePack(std::string_view(p.bytes).substr(0, cut), aead, "cut");
+    EXPECT_FALSE(parsed.ok()) << "cut at " << cut;
+    EXPECT_EQ(parsed.status().code(), StatusCode::kDataLoss);
+  }
+}
+
+TEST(PackTest, IncompressibleBlobIsStoredRaw) {
+  Aead aead(RandomBytes(32));
+  std::string random = RandomBytes(4096);
+  std::string sealed;
+  EXPECT_EQ(SealBlob(aead, std::string(32, 'x'), random, 3, &sealed), Compression::kNone);
+  EXPECT_EQ(sealed.size(), random.size() + Aead::kOverhead);
+}
+
+}  // namespace
+}  // namespace lifeboat

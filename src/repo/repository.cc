@@ -1,0 +1,394 @@
+#include "repo/repository.h"
+
+#include <algorithm>
+
+#include "base/encoding.h"
+#include "codec/random.h"
+
+namespace lifeboat {
+namespace {
+
+constexpr char kConfigKey[] = "config";
+constexpr char kKeysPrefix[] = "keys/";
+constexpr char kIndexPrefix[] = "index/";
+constexpr char kSnapshotsPrefix[] = "snapshots/";
+
+bool IsHexId(std::string_view s) { return s.size() == 64 && FromHex(s).has_value(); }
+
+}  // namespace
+
+Status Repository::Init(ObjectStore* store, std::string_view password,
+                        const RepositoryOptions& options, const KeySlotInfo& info) {
+  const std::string where = store->Describe();
+  Result<uint64_t> existing = store->Size(kConfigKey);
+  if (existing.ok()) {
+    return AlreadyExistsError("a repository exists already at " + where +
+                              ": use it, or choose another location");
+  }
+  if (existing.status().code() != StatusCode::kNotFound) {
+    return existing.status().WithContext("creating a repository at " + where);
+  }
+  LB_RETURN_IF_ERROR(ValidateChunkerParams(options.chunker));
+  if (password.empty()) return InvalidArgumentError("the repository password is empty");
+
+  MasterKey key = MasterKey::Generate();
+  std::string slot = CreateKeySlot(key, password, options.kdf, info);
+  LB_RETURN_IF_ERROR(store->Put(kKeysPrefix + ToHex(RandomBytes(16)), slot));
+
+  nlohmann::json config = {
+      {"format", kRepositoryFormat},
+      {"id", ToHex(RandomBytes(32))},
+      {"created", FormatRfc3339(info.created_nanos)},
+      {"chunker",
+       {{"algorithm", "fastcdc"},
+        {"min", options.chunker.min_size},
+        {"avg", options.chunker.avg_size},
+        {"max", options.chunker.max_size}}},
+      {"pack_size", options.pack_size},
+      {"compression", "zstd"},
+      {"zstd_level", options.zstd_level},
+  };
+  DocumentSealer sealer(key.encryption_key);
+  return store->Put(kConfigKey, sealer.Seal("config", config));
+}
+
+Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store,
+                                                     std::string_view password, Clock* clock,
+                                                     const OpenOptions& options) {
+  const std::string where = store->Describe();
+  std::vector<std::string> slots;
+  LB_RETURN_IF_ERROR(store->List(kKeysPrefix, [&](const ObjectInfo& info) {
+    slots.push_back(info.key);
+    return OkStatus();
+  }));
+  if (slots.empty()) {
+    return NotFoundError("there is no repository at " + where +
+                         ": create one with `lifeboat init`");
+  }
+  std::sort(slots.begin(), slots.end());
+  std::optional<MasterKey> key;
+  for (const std::string& slot_key : slots) {
+    LB_ASSIGN_OR_RETURN(std::string slot, store->Get(slot_key));
+    Result<MasterKey> opened = OpenKeySlot(slot, password, slot_key);
+    if (opened.ok()) {
+      key = std::move(opened).value();
+      break;
+    }
+    if (opened.status().code() != StatusCode::kUnauthenticated) return opened.status();
+  }
+  if (!key) {
+    return UnauthenticatedError("wrong password for repository " + where +
+                                ": check --password-file or LIFEBOAT_PASSWORD");
+  }
+  std::unique_ptr<Repository> repo(new Repository(store, clock, *key, options));
+  LB_RETURN_IF_ERROR(repo->LoadConfig());
+  LB_RETURN_IF_ERROR(repo->LoadIndex());
+  for (int i = 0; i < std::max(1, options.workers); ++i) {
+    repo->workers_.emplace_back([r = repo.get()] { r->WorkerLoop(); });
+  }
+  return repo;
+}
+
+Repository::Repository(ObjectStore* store, Clock* clock, const MasterKey& key,
+                       const OpenOptions& options)
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      key_(key),
+      aead_(key.encryption_key),
+      id_hasher_(key.id_key),
+      gear_(GearTable::FromKey(key.chunker_key)),
+      sealer_(key.encryption_key),
+      block_cache_(options.block_cache_bytes),
+      pack_writer_(&aead_) {}
+
+Repository::~Repository() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+Status Repository::LoadConfig() {
+  LB_ASSIGN_OR_RETURN(std::string sealed, store_->Get(kConfigKey));
+  LB_ASSIGN_OR_RETURN(nlohmann::json config, sealer_.Open("config", sealed, kConfigKey));
+  int format = config.value("format", 0);
+  if (format != kRepositoryFormat) {
+    return FailedPreconditionError("repository format " + std::to_string(format) +
+                                   " is not supported by this Lifeboat (format " +
+                                   std::to_string(kRepositoryFormat) + "): upgrade Lifeboat");
+  }
+  if (!config.contains("chunker") || !config["chunker"].is_object()) {
+    return DataLossError("repository config has no chunker parameters");
+  }
+  const nlohmann::json& c = config["chunker"];
+  chunker_params_.min_size = c.value("min", 0u);
+  chunker_params_.avg_size = c.value("avg", 0u);
+  chunker_params_.max_size = c.value("max", 0u);
+  LB_RETURN_IF_ERROR(ValidateChunkerParams(chunker_params_).WithContext("repository config"));
+  pack_size_ = config.value("pack_size", 16u << 20);
+  zstd_level_ = config.value("zstd_level", 3);
+  repository_id_ = config.value("id", "");
+  return OkStatus();
+}
+
+Status Repository::LoadIndex() {
+  std::vector<std::string> keys;
+  LB_RETURN_IF_ERROR(store_->List(kIndexPrefix, [&](const ObjectInfo& info) {
+    keys.push_back(info.key);
+    return OkStatus();
+  }));
+  std::sort(keys.begin(), keys.end());
+  for (std::string& key : keys) {
+    LB_ASSIGN_OR_RETURN(std::unique_ptr<IndexRun> run,
+                        IndexRun::Open(store_, std::move(key), &aead_, &block_cache_));
+    runs_.push_back(std::move(run));
+  }
+  return OkStatus();
+}
+
+Result<std::optional<BlobLocation>> Repository::FindInRuns(std::string_view id) {
+  std::shared_lock<std::shared_mutex> lock(runs_mu_);
+  for (auto it = runs_.rbegin(); it != runs_.rend(); ++it) {
+    LB_ASSIGN_OR_RETURN(std::optional<BlobLocation> found, (*it)->Find(id));
+    if (found) return found;
+  }
+  return std::optional<BlobLocation>();
+}
+
+Result<std::optional<BlobLocation>> Repository::Locate(std::string_view id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = pending_.find(std::string(id));
+    if (it != pending_.end()) {
+      if (!it->second) {
+        return FailedPreconditionError("blob " + ToHex(id) + " is not flushed yet");
+      }
+      return it->second;
+    }
+  }
+  return FindInRuns(id);
+}
+
+Result<SaveResult> Repository::SaveBlob(BlobType type, std::string_view plaintext) {
+  SaveResult result;
+  result.id = id_hasher_.Compute(plaintext);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!first_error_.ok()) return first_error_;
+    if (pending_.count(result.id) != 0) return result;
+  }
+  LB_ASSIGN_OR_RETURN(std::optional<BlobLocation> known, FindInRuns(result.id));
+  if (known) return result;
+
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!pending_.try_emplace(result.id, std::nullopt).second) return result;
+  space_cv_.wait(lock, [&] { return queue_.size() < options_.queue_blobs || stopping_; });
+  if (!first_error_.ok()) return first_error_;
+  queue_.push_back(Job{result.id, type, std::string(plaintext)});
+  ++stats_.new_blobs;
+  stats_.new_bytes += plaintext.size();
+  lock.unlock();
+  queue_cv_.notify_one();
+  result.added = true;
+  return result;
+}
+
+void Repository::WorkerLoop() {
+  std::string sealed;
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      ++busy_workers_;
+    }
+    space_cv_.notify_all();
+
+    sealed.clear();
+    Compression compression = SealBlob(aead_, job.id, job.plaintext, zstd_level_, &sealed);
+    std::string pack;
+    std::vector<PackedBlob> entries;
+    {
+      std::lock_guard<std::mutex> lock(pack_mu_);
+      pack_writer_.Add(job.id, job.type, compression,
+                       static_cast<uint32_t>(job.plaintext.size()), sealed);
+      if (pack_writer_.size() >= pack_size_) {
+        entries = pack_writer_.entries();
+        pack = pack_writer_.Finish();
+      }
+    }
+    if (!pack.empty()) {
+      Status status = WritePack(std::move(pack), std::move(entries));
+      if (!status.ok()) RecordError(status);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --busy_workers_;
+    }
+    space_cv_.notify_all();
+  }
+}
+
+Status Repository::WritePack(std::string pack, std::vector<PackedBlob> entries) {
+  std::string pack_id = Sha256(pack);
+  LB_RETURN_IF_ERROR(store_->Put(PackKey(pack_id), pack));
+  bool run_due = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.packs;
+    stats_.stored_bytes += pack.size();
+    for (PackedBlob& blob : entries) {
+      BlobLocation location{pack_id,           blob.offset, blob.sealed_length,
+                            blob.raw_length,   blob.type,   blob.compression};
+      pending_[blob.id] = location;
+      written_.push_back(IndexRecord{std::move(blob.id), std::move(location)});
+    }
+    run_due = written_.size() >= kIndexRunMaxEntries;
+  }
+  if (run_due) return WriteIndexRun();
+  return OkStatus();
+}
+
+Status Repository::WriteIndexRun() {
+  std::lock_guard<std::mutex> run_lock(run_write_mu_);
+  std::vector<IndexRecord> records;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    records.swap(written_);
+  }
+  if (records.empty()) return OkStatus();
+  std::sort(records.begin(), records.end(),
+            [](const IndexRecord& a, const IndexRecord& b) { return a.id < b.id; });
+  records.erase(std::unique(records.begin(), records.end(),
+                            [](const IndexRecord& a, const IndexRecord& b) { return a.id == b.id; }),
+                records.end());
+  std::string run = BuildIndexRun(records, aead_);
+  std::string key = kIndexPrefix + ToHex(Sha256(run));
+  Status put = store_->Put(key, run);
+  if (!put.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    written_.insert(written_.end(), std::make_move_iterator(records.begin()),
+                    std::make_move_iterator(records.end()));
+    return put;
+  }
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<IndexRun> opened,
+                      IndexRun::Open(store_, key, &aead_, &block_cache_));
+  {
+    std::unique_lock<std::shared_mutex> lock(runs_mu_);
+    runs_.push_back(std::move(opened));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  ++stats_.index_runs;
+  for (const IndexRecord& record : records) pending_.erase(record.id);
+  return OkStatus();
+}
+
+void Repository::RecordError(const Status& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (first_error_.ok()) first_error_ = status;
+}
+
+Status Repository::FirstError() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return first_error_;
+}
+
+Status Repository::Flush() {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    space_cv_.wait(lock, [&] { return queue_.empty() && busy_workers_ == 0; });
+  }
+  LB_RETURN_IF_ERROR(FirstError());
+  std::string pack;
+  std::vector<PackedBlob> entries;
+  {
+    std::lock_guard<std::mutex> lock(pack_mu_);
+    if (!pack_writer_.empty()) {
+      entries = pack_writer_.entries();
+      pack = pack_writer_.Finish();
+    }
+  }
+  if (!pack.empty()) {
+    Status status = WritePack(std::move(pack), std::move(entries));
+    if (!status.ok()) {
+      RecordError(status);
+      return status;
+    }
+  }
+  Status status = WriteIndexRun();
+  if (!status.ok()) RecordError(status);
+  return status;
+}
+
+SessionStats Repository::session_stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+Result<std::string> Repository::LoadBlob(std::string_view id) {
+  LB_ASSIGN_OR_RETURN(std::optional<BlobLocation> location, Locate(id));
+  if (!location) {
+    return NotFoundError("blob " + ToHex(id) + " is not in any index of repository " +
+                         store_->Describe() + ": run `lifeboat check`");
+  }
+  const std::string pack_key = PackKey(location->pack_id);
+  LB_ASSIGN_OR_RETURN(std::string sealed,
+                      store_->GetRange(pack_key, location->offset, location->sealed_length));
+  std::string plaintext;
+  LB_RETURN_IF_ERROR(OpenBlob(aead_, id, location->compression, location->raw_length, sealed,
+                              &plaintext)
+                         .WithContext("reading blob " + ToHex(id) + " from pack " + pack_key));
+  return plaintext;
+}
+
+Result<std::string> Repository::SaveSnapshot(const nlohmann::json& manifest) {
+  std::string sealed = sealer_.Seal("snapshot", manifest);
+  std::string id = ToHex(Sha256(sealed));
+  LB_RETURN_IF_ERROR(store_->Put(kSnapshotsPrefix + id, sealed));
+  return id;
+}
+
+Result<nlohmann::json> Repository::LoadSnapshot(std::string_view id) {
+  if (!IsHexId(id)) return InvalidArgumentError("'" + std::string(id) + "' is not a snapshot id");
+  const std::string key = kSnapshotsPrefix + std::string(id);
+  Result<std::string> sealed = store_->Get(key);
+  if (!sealed.ok()) {
+    if (sealed.status().code() == StatusCode::kNotFound) {
+      return NotFoundError("backup " + std::string(id.substr(0, 8)) + " does not exist");
+    }
+    return sealed.status();
+  }
+  if (ToHex(Sha256(*sealed)) != id) {
+    return DataLossError("manifest " + key + " does not match its name: it was altered");
+  }
+  return sealer_.Open("snapshot", *sealed, key);
+}
+
+Status Repository::ListSnapshotIds(const std::function<Status(const std::string& id)>& fn) {
+  return store_->List(kSnapshotsPrefix, [&](const ObjectInfo& info) {
+    std::string id = info.key.substr(sizeof(kSnapshotsPrefix) - 1);
+    if (!IsHexId(id)) return OkStatus();
+    return fn(id);
+  });
+}
+
+Status Repository::AddPassword(std::string_view password, const ScryptParams& params,
+                               const KeySlotInfo& info) {
+  if (password.empty()) return InvalidArgumentError("the new password is empty");
+  return store_->Put(kKeysPrefix + ToHex(RandomBytes(16)),
+                     CreateKeySlot(key_, password, params, info));
+}
+
+Status Repository::ForEachIndexRun(const std::function<Status(IndexRun&)>& fn) {
+  std::shared_lock<std::shared_mutex> lock(runs_mu_);
+  for (auto& run : runs_) LB_RETURN_IF_ERROR(fn(*run));
+  return OkStatus();
+}
+
+}  // namespace lifeboat

@@ -1,0 +1,165 @@
+// Repository: the content-addressed, deduplicated, compressed and encrypted store of
+// backups (FORMAT.md §1-§7, §10). It owns the master key, the pack writers and the index.
+//
+// Writing: SaveBlob hashes the chunk on the caller's thread, skips it when any index run or
+// this session already has it, and hands new chunks to worker threads that compress, seal
+// and append them to packs; full packs are written, then index runs for their blobs.
+// Flush() waits for all of that: only after it returns may a manifest name the blobs.
+// A repository that is destroyed without Flush leaves unreferenced packs, never damage.
+//
+// Reading: LoadBlob finds the blob through the index runs (footers only in memory, blocks by
+// range read, FORMAT.md §7) and reads just that blob's bytes from its pack.
+//
+// Thread-safety: SaveBlob, LoadBlob and the snapshot functions are safe to call from several
+// threads. Flush must not race with SaveBlob. Ownership: the ObjectStore and the Clock are
+// not owned and must outlive the repository.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "base/clock.h"
+#include "codec/aead.h"
+#include "codec/chunker.h"
+#include "codec/hash.h"
+#include "codec/kdf.h"
+#include "repo/blob_store.h"
+#include "repo/document_sealer.h"
+#include "repo/index_run.h"
+#include "repo/key_slot.h"
+#include "repo/pack.h"
+#include "storage/object_store.h"
+
+namespace lifeboat {
+
+inline constexpr int kRepositoryFormat = 1;
+
+struct RepositoryOptions {
+  ScryptParams kdf;
+  ChunkerParams chunker;
+  uint32_t pack_size = 16u << 20;
+  int zstd_level = 3;
+};
+
+struct OpenOptions {
+  int workers = 2;                          // threads that compress, seal and write packs
+  size_t block_cache_bytes = size_t{32} << 20;
+  size_t queue_blobs = 16;                  // chunks waiting for a worker, at most
+};
+
+// What this process added to the repository since it opened it.
+struct SessionStats {
+  uint64_t new_blobs = 0;
+  uint64_t new_bytes = 0;     // plaintext
+  uint64_t stored_bytes = 0;  // sealed bytes in packs written
+  uint64_t packs = 0;
+  uint64_t index_runs = 0;
+};
+
+class Repository : public BlobStore {
+ public:
+  // Creates a repository in an empty store. AlreadyExists when one is there.
+  static Status Init(ObjectStore* store, std::string_view password,
+                     const RepositoryOptions& options, const KeySlotInfo& info);
+  // Unauthenticated for a wrong password, NotFound when the store holds no repository.
+  static Result<std::unique_ptr<Repository>> Open(ObjectStore* store, std::string_view password,
+                                                  Clock* clock, const OpenOptions& options = {});
+  ~Repository() override;
+
+  Result<SaveResult> SaveBlob(BlobType type, std::string_view plaintext) override;
+  Result<std::string> LoadBlob(std::string_view id) override;
+  const ChunkerParams& chunker_params() const override { return chunker_params_; }
+  const GearTable* gear_table() const override { return &gear_; }
+
+  // Where a blob is, or nullopt when no index knows it.
+  Result<std::optional<BlobLocation>> Locate(std::string_view id);
+  // Makes every saved blob durable and indexed. Returns the first error any worker met.
+  Status Flush();
+  SessionStats session_stats() const;
+
+  // Manifests (FORMAT.md §10). Ids are 64 hex characters.
+  Result<std::string> SaveSnapshot(const nlohmann::json& manifest);
+  Result<nlohmann::json> LoadSnapshot(std::string_view id);
+  Status ListSnapshotIds(const std::function<Status(const std::string& id)>& fn);
+
+  // Adds a password slot sealing the same master key.
+  Status AddPassword(std::string_view password, const ScryptParams& params,
+                     const KeySlotInfo& info);
+
+  // For check and repair: every index run, and the store.
+  Status ForEachIndexRun(const std::function<Status(IndexRun&)>& fn);
+  ObjectStore* store() const { return store_; }
+  const Aead& aead() const { return aead_; }
+  const Hmac256& id_hasher() const { return id_hasher_; }
+  const DocumentSealer& sealer() const { return sealer_; }
+  Clock* clock() const { return clock_; }
+  const std::string& id() const { return repository_id_; }
+
+ private:
+  struct Job {
+    std::string id;
+    BlobType type;
+    std::string plaintext;
+  };
+
+  Repository(ObjectStore* store, Clock* clock, const MasterKey& key, const OpenOptions& options);
+  Status LoadConfig();
+  Status LoadIndex();
+  Result<std::optional<BlobLocation>> FindInRuns(std::string_view id);
+  void WorkerLoop();
+  // Writes `pack` and records its blobs; called without holding mu_.
+  Status WritePack(std::string pack, std::vector<PackedBlob> entries);
+  // Writes an index run for the blobs written so far (all of them when `all`).
+  Status WriteIndexRun();
+  void RecordError(const Status& status);
+  Status FirstError();
+
+  ObjectStore* store_;
+  Clock* clock_;
+  OpenOptions options_;
+  MasterKey key_;
+  Aead aead_;
+  Hmac256 id_hasher_;
+  GearTable gear_;
+  DocumentSealer sealer_;
+  ChunkerParams chunker_params_;
+  uint32_t pack_size_ = 16u << 20;
+  int zstd_level_ = 3;
+  std::string repository_id_;
+
+  BlockCache block_cache_;
+  std::shared_mutex runs_mu_;
+  std::vector<std::unique_ptr<IndexRun>> runs_;  // oldest first
+
+  // Blobs saved in this session that no index run holds yet: nullopt while being sealed.
+  mutable std::mutex mu_;
+  std::condition_variable queue_cv_;   // workers wait for jobs
+  std::condition_variable space_cv_;   // SaveBlob waits for queue space; Flush for idle
+  std::deque<Job> queue_;
+  int busy_workers_ = 0;
+  bool stopping_ = false;
+  Status first_error_;
+  std::unordered_map<std::string, std::optional<BlobLocation>> pending_;
+  std::vector<IndexRecord> written_;  // blobs in written packs, not yet in an index run
+  SessionStats stats_;
+
+  std::mutex pack_mu_;
+  PackWriter pack_writer_;
+  std::mutex run_write_mu_;  // one index run written at a time
+
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace lifeboat

@@ -1,0 +1,178 @@
+#include "repo/repository.h"
+
+#include <gtest/gtest.h>
+
+#include "repo/repo_test_util.h"
+#include "repo/stream.h"
+#include "storage/fault_injecting_object_store.h"
+#include "storage/memory_object_store.h"
+
+namespace lifeboat {
+namespace {
+
+using testing::FastRepositoryOptions;
+using testing::TestBytes;
+using testing::TestSlotInfo;
+
+class RepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(Repository::Init(&store_, "secret", FastRepositoryOptions(), TestSlotInfo()).ok());
+  }
+  std::unique_ptr<Repository> OpenRepo(ObjectStore* store = nullptr) {
+    auto repo = Repository::Open(store ? store : &store_, "secret", &clock_);
+    EXPECT_TRUE(repo.ok()) << repo.status().ToString();
+    return repo.ok() ? std::move(repo).value() : nullptr;
+  }
+  size_t CountObjects(const std::string& prefix) {
+    size_t n = 0;
+    EXPECT_TRUE(store_.List(prefix, [&](const ObjectInfo&) {
+      ++n;
+      return OkStatus();
+    }).ok());
+    return n;
+  }
+
+  MemoryObjectStore store_;
+  ManualClock clock_{1'700'000'000LL * kNanosPerSecond};
+};
+
+TEST_F(RepositoryTest, InitTwiceIsRefused) {
+  Status s = Repository::Init(&store_, "secret", FastRepositoryOptions(), TestSlotInfo());
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+}
+
+TEST_F(RepositoryTest, WrongPasswordIsUnauthenticated) {
+  auto repo = Repository::Open(&store_, "not the password", &clock_);
+  ASSERT_FALSE(repo.ok());
+  EXPECT_EQ(repo.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(repo.status().message().find("wrong password"), std::string::npos);
+  EXPECT_EQ(ExitCodeFor(repo.status()), 3);
+}
+
+TEST_F(RepositoryTest, OpeningAnEmptyStoreSaysToInit) {
+  MemoryObjectStore empty;
+  auto repo = Repository::Open(&empty, "secret", &clock_);
+  ASSERT_FALSE(repo.ok());
+  EXPECT_EQ(repo.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(repo.status().message().find("lifeboat init"), std::string::npos);
+}
+
+TEST_F(RepositoryTest, SecondPasswordOpensTheSameRepository) {
+  {
+    auto repo = OpenRepo();
+    ASSERT_TRUE(repo->AddPassword("second", ScryptParams{1024, 8, 1}, TestSlotInfo()).ok());
+  }
+  auto repo = Repository::Open(&store_, "second", &clock_);
+  EXPECT_TRUE(repo.ok()) << repo.status().ToString();
+}
+
+TEST_F(RepositoryTest, SavedBlobsSurviveReopenAndDeduplicate) {
+  std::vector<std::string> ids;
+  {
+    auto repo = OpenRepo();
+    for (int i = 0; i < 50; ++i) {
+      auto saved = repo->SaveBlob(BlobType::kData, TestBytes(20000, i));
+      ASSERT_TRUE(saved.ok());
+      EXPECT_TRUE(saved->added);
+      ids.push_back(saved->id);
+    }
+    auto again = repo->SaveBlob(BlobType::kData, TestBytes(20000, 3));
+    ASSERT_TRUE(again.ok());
+    EXPECT_FALSE(again->added);
+    ASSERT_TRUE(repo->Flush().ok());
+    EXPECT_EQ(repo->session_stats().new_blobs, 50u);
+    EXPECT_GE(repo->session_stats().packs, 2u);
+  }
+  auto repo = OpenRepo();
+  for (int i = 0; i < 50; ++i) {
+    auto loaded = repo->LoadBlob(ids[i]);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    EXPECT_EQ(*loaded, TestBytes(20000, i));
+  }
+  auto saved = repo->SaveBlob(BlobType::kData, TestBytes(20000, 7));
+  ASSERT_TRUE(saved.ok());
+  EXPECT_FALSE(saved->added) << "a blob indexed by an earlier session must not be stored again";
+}
+
+TEST_F(RepositoryTest, StreamRoundTripsAndUnchangedStreamAddsNothing) {
+  std::string data = TestBytes(3 << 20, 99);
+  StreamRef ref;
+  {
+    auto repo = OpenRepo();
+    StreamWriter writer(repo.get());
+    for (size_t pos = 0; pos < data.size(); pos += 70001) {
+      ASSERT_TRUE(writer.Write(std::string_view(data).substr(pos, 70001)).ok());
+    }
+    auto finished = writer.Finish();
+    ASSERT_TRUE(finished.ok());
+    ref = *finished;
+    ASSERT_TRUE(repo->Flush().ok());
+  }
+  auto repo = OpenRepo();
+  StreamWriter writer(repo.get());
+  ASSERT_TRUE(writer.Write(data).ok());
+  ASSERT_TRUE(writer.Finish().ok());
+  EXPECT_EQ(writer.stats().new_blobs, 0u);
+
+  StreamReader reader(repo.get(), ref);
+  std::string back;
+  char buf[10007];
+  for (;;) {
+    auto n = reader.Read(buf, sizeof(buf));
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    if (*n == 0) break;
+    back.append(buf, *n);
+  }
+  EXPECT_EQ(back, data);
+}
+
+TEST_F(RepositoryTest, SnapshotRoundTripAndTamperingIsDetected) {
+  auto repo = OpenRepo();
+  nlohmann::json manifest = {{"format", 1}, {"name", "before upgrade"}};
+  auto id = repo->SaveSnapshot(manifest);
+  ASSERT_TRUE(id.ok());
+  auto loaded = repo->LoadSnapshot(*id);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ((*loaded)["name"], "before upgrade");
+
+  auto sealed = store_.Get("snapshots/" + *id);
+  ASSERT_TRUE(sealed.ok());
+  std::string bad = *sealed;
+  bad[bad.size() / 2] ^= 1;
+  ASSERT_TRUE(store_.Put("snapshots/" + *id, bad).ok());
+  auto tampered = repo->LoadSnapshot(*id);
+  ASSERT_FALSE(tampered.ok());
+  EXPECT_EQ(tampered.status().code(), StatusCode::kDataLoss);
+}
+
+TEST_F(RepositoryTest, FailedPackWriteSurfacesAtFlushAndLeavesNoIndex) {
+  FaultInjectingObjectStore faulty(&store_);
+  auto repo = OpenRepo(&faulty);
+  faulty.FailPutsAfter(0);
+  Status status;
+  for (int i = 0; i < 40 && status.ok(); ++i) {
+    auto saved = repo->SaveBlob(BlobType::kData, TestBytes(30000, 1000 + i));
+    if (!saved.ok()) status = saved.status();
+  }
+  if (status.ok()) status = repo->Flush();
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(CountObjects("index/"), 0u);
+  EXPECT_EQ(CountObjects("data/"), 0u);
+}
+
+TEST_F(RepositoryTest, IndexRunsAreWrittenWhenTheSessionGrows) {
+  auto repo = OpenRepo();
+  // Tiny blobs: many entries without much data.
+  for (size_t i = 0; i < 2 * kIndexRunMaxEntries; ++i) {
+    ASSERT_TRUE(repo->SaveBlob(BlobType::kData, "blob " + std::to_string(i)).ok());
+  }
+  ASSERT_TRUE(repo->Flush().ok());
+  EXPECT_GE(repo->session_stats().index_runs, 2u);  // runs are bounded in size
+  auto again = repo->SaveBlob(BlobType::kData, "blob 5");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->added);
+}
+
+}  // namespace
+}  // namespace lifeboat
