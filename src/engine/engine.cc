@@ -186,7 +186,8 @@ class Engine::Impl {
           report->snapshot = backup.id;
           LB_ASSIGN_OR_RETURN(RestoreOutcome outcome,
                               RunRestore(repo_.get(), source.get(), Location(target), backup,
-                                         request, options_.progress, cancel));
+                                         request, options_.progress, cancel,
+                                         &report->table_errors));
           uint64_t rows = 0, bytes = 0;
           json tables = json::array();
           for (const RestoredTable& t : outcome.tables) {

@@ -84,6 +84,12 @@ Result<BackupPlan> MakePlan(ReadSnapshot* snapshot, const InstanceSchema& schema
     }
     plan.tables.push_back(std::move(t));
   }
+  for (const SkippedTable& skipped : schema.skipped) {
+    PlannedTable t;
+    t.name = skipped.name;
+    t.reason = skipped.reason;
+    plan.tables.push_back(std::move(t));
+  }
   if (request.version_query) {
     LB_ASSIGN_OR_RETURN(plan.app_version, snapshot->QueryVersion(*request.version_query));
   }

@@ -537,7 +537,8 @@ Status RecoverFilesRoot(const std::string& root) {
 
 Result<FilesRestoreSummary> RestoreFiles(BlobStore* store, const StreamRef& files,
                                          const std::string& root, ProgressSink* progress,
-                                         CancellationToken* cancel) {
+                                         CancellationToken* cancel,
+                                         const std::function<Status()>& before_swap) {
   LB_ASSIGN_OR_RETURN(RootPath path, SplitRoot(root));
   const std::string context = "restoring files directory " + QuoteFilesPath(path.full);
   LB_RETURN_IF_ERROR(RecoverFilesRoot(path.full).WithContext(context));
@@ -614,6 +615,7 @@ Result<FilesRestoreSummary> RestoreFiles(BlobStore* store, const StreamRef& file
       if (built.ok()) built = FsyncFd(staging_fd.get(), QuoteFilesPath(path.Beside(staging)));
     }
   }
+  if (built.ok() && before_swap) built = before_swap();
   if (built.ok()) {
     if (root_exists) {
       Result<std::string> old = SwapIn(parent.get(), path, staging);

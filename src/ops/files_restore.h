@@ -32,6 +32,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "base/cancellation.h"
@@ -49,9 +50,13 @@ struct FilesRestoreSummary {
   uint64_t symlinks = 0;  // symlinks created
 };
 
+// `before_swap`, when given, runs once the new tree is complete and durable and before it
+// replaces the old one; if it fails, the staging tree is removed and the old tree stays. A
+// restore commits its database transaction there, so a failed commit changes no file.
 Result<FilesRestoreSummary> RestoreFiles(BlobStore* store, const StreamRef& files,
                                          const std::string& root, ProgressSink* progress,
-                                         CancellationToken* cancel);
+                                         CancellationToken* cancel,
+                                         const std::function<Status()>& before_swap = {});
 
 // Puts right what a restore killed part-way left beside `root`: when the root is missing and
 // one `<root>.lifeboat-old-*` directory exists, renames it back; then removes every

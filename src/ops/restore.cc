@@ -77,7 +77,8 @@ Status CheckGuardsBeforeLock(const Manifest& backup, const RestoreRequest& reque
 
 Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::string& location,
                                   const Manifest& backup, const RestoreRequest& request,
-                                  ProgressSink* progress, CancellationToken* cancel) {
+                                  ProgressSink* progress, CancellationToken* cancel,
+                                  std::vector<std::pair<std::string, std::string>>* table_errors) {
   Clock* clock = repo->clock();
   LB_RETURN_IF_ERROR(CheckGuardsBeforeLock(backup, request, clock->NowUnixNanos()));
 
@@ -167,8 +168,12 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
     LB_RETURN_IF_ERROR(cancel->Check());
     meter.StartItem(t->name);
     StreamReader rows(repo, t->content);
-    LB_ASSIGN_OR_RETURN(TableStreamStats stats,
-                        tx->ReplaceTable(t->ToTableInfo(), &rows, cancel));
+    Result<TableStreamStats> loaded = tx->ReplaceTable(t->ToTableInfo(), &rows, cancel);
+    if (!loaded.ok()) {
+      if (table_errors) table_errors->emplace_back(t->name, loaded.status().ToString());
+      return loaded.status().WithContext("restoring table " + t->name + " (nothing was changed)");
+    }
+    const TableStreamStats& stats = *loaded;
     meter.SetItemProgress(t->bytes, stats.rows);
     meter.FinishItem();
     outcome.tables.push_back({t->name, stats.rows, t->bytes});
@@ -181,22 +186,20 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
   }
   LB_RETURN_IF_ERROR(tx->SetSequences(sequences));
   LB_RETURN_IF_ERROR(cancel->Check());
-  LB_RETURN_IF_ERROR(tx->Commit());
 
+  // The files directory is staged first and swapped in only after the database committed, so
+  // a failed commit (a foreign-key violation) leaves both the tables and the files as they were.
   if (backup.files && request.files_root && !request.tables) {
     meter.StartItem(*request.files_root);
-    Result<FilesRestoreSummary> files =
-        RestoreFiles(repo, backup.files->content, *request.files_root, meter.sink(), cancel);
-    if (!files.ok()) {
-      return files.status().WithContext(
-          "the tables of " + request.instance +
-          " were restored, but the files directory was not (it is unchanged); run the restore "
-          "again");
-    }
+    LB_ASSIGN_OR_RETURN(FilesRestoreSummary files,
+                        RestoreFiles(repo, backup.files->content, *request.files_root,
+                                     meter.sink(), cancel, [&] { return tx->Commit(); }));
     meter.SetItemProgress(backup.files->bytes, 0);
     meter.FinishItem();
-    outcome.files = files->files;
-    outcome.file_bytes = files->bytes;
+    outcome.files = files.files;
+    outcome.file_bytes = files.bytes;
+  } else {
+    LB_RETURN_IF_ERROR(tx->Commit());
   }
   return outcome;
 }

@@ -1,0 +1,129 @@
+// Reads the version-1 repository kept in tests/golden/v1 (FORMAT.md): every later Lifeboat
+// must open it with its password, verify every blob, list its backup and restore it exactly.
+// The repository was written once by `lifeboat backup` of expected/app.db (built by
+// expected/make.sql) and expected/files; it is never regenerated.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "lifeboat/engine.h"
+
+namespace lifeboat {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string Dump(const fs::path& db, const std::string& table) {
+  std::string command = "sqlite3 '" + db.string() + "' \".dump '" + table + "'\"";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
+  EXPECT_EQ(pclose(pipe), 0) << command;
+  return out;
+}
+
+class GoldenRepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    golden_ = fs::path(LIFEBOAT_SOURCE_DIR) / "tests/golden/v1";
+    dir_ = fs::temp_directory_path() / ("lifeboat-golden-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    fs::copy(golden_ / "repository", dir_ / "repository", fs::copy_options::recursive);
+    std::ofstream config(dir_ / "lifeboat.toml");
+    config << "repository = \"repository\"\n"
+           << "[profile.golden]\n"
+           << "version_query = \"SELECT value FROM app_settings WHERE key = 'schema_version'\"\n"
+           << "[instance.clone]\nprofile = \"golden\"\naccount = \"golden\"\n"
+           << "database = \"sqlite:clone.db\"\nfiles = \"files\"\n";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<Engine> OpenEngine() {
+    EngineOptions options;
+    options.config_path = (dir_ / "lifeboat.toml").string();
+    options.password = "golden-v1";
+    options.user = "tester";
+    options.host = "localhost";
+    auto engine = Engine::Create(options);
+    EXPECT_TRUE(engine.ok()) << engine.status().ToString();
+    return std::move(engine).value();
+  }
+
+  fs::path golden_;
+  fs::path dir_;
+};
+
+TEST_F(GoldenRepositoryTest, VersionOneRepositoryPassesCheckReadData) {
+  auto check = OpenEngine()->Check(/*read_data=*/true);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE((*check)["ok"].get<bool>());
+  EXPECT_EQ((*check)["snapshots"], 1);
+  EXPECT_GT((*check)["blobs_read"].get<int>(), 0);
+}
+
+TEST_F(GoldenRepositoryTest, VersionOneBackupIsListedWithItsMetadata) {
+  auto list = OpenEngine()->Snapshots({});
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->size(), 1u);
+  const auto& s = (*list)[0];
+  EXPECT_EQ(s["name"], "golden v1");
+  EXPECT_EQ(s["notes"], "format version 1 reference");
+  EXPECT_EQ(s["account"], "golden");
+  EXPECT_EQ(s["version"], "1.0.0");
+  auto shown = OpenEngine()->Show("latest");
+  ASSERT_TRUE(shown.ok());
+  ASSERT_EQ((*shown)["excluded"].size(), 1u);
+  EXPECT_EQ((*shown)["excluded"][0]["name"], "app_log");
+}
+
+TEST_F(GoldenRepositoryTest, VersionOneBackupRestoresExactlyIntoAnEmptyInstance) {
+  RestoreParams params;
+  params.snapshot = "latest";
+  params.target = "clone";
+  params.confirmed = true;
+  params.ignore_window = true;  // the golden backup is older than any restore window
+  auto restored = OpenEngine()->Restore(params);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_TRUE((*restored)["clone"].get<bool>());
+
+  for (const char* table : {"app_settings", "projects", "issue items", "audit"}) {
+    EXPECT_EQ(Dump(dir_ / "clone.db", table), Dump(golden_ / "expected/app.db", table)) << table;
+  }
+  EXPECT_EQ(Dump(dir_ / "clone.db", "sqlite_sequence"),
+            Dump(golden_ / "expected/app.db", "sqlite_sequence"));
+  EXPECT_EQ(ReadFile(dir_ / "files/readme.txt"), ReadFile(golden_ / "expected/files/readme.txt"));
+  EXPECT_EQ(ReadFile(dir_ / "files/sub/blob.bin"),
+            ReadFile(golden_ / "expected/files/sub/blob.bin"));
+  struct stat st {};
+  ASSERT_EQ(stat((dir_ / "files/readme.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);  // recorded in the golden backup
+  EXPECT_EQ(st.st_mtim.tv_sec, 1704164645);  // 2024-01-02T03:04:05Z
+}
+
+TEST_F(GoldenRepositoryTest, WrongPasswordIsRefused) {
+  EngineOptions options;
+  options.config_path = (dir_ / "lifeboat.toml").string();
+  options.password = "not-golden";
+  auto engine = Engine::Create(options);
+  ASSERT_TRUE(engine.ok());
+  auto list = (*engine)->Snapshots({});
+  ASSERT_FALSE(list.ok());
+  EXPECT_EQ(ExitCodeFor(list.status()), 3);
+}
+
+}  // namespace
+}  // namespace lifeboat
