@@ -28,7 +28,7 @@ unit: build
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan: deps
 	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_ARGS) -DLIFEBOAT_SANITIZE=ON -DLIFEBOAT_BUILD_BENCH=OFF >/dev/null
-	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cmake --build $(ASAN_BUILD) -j$(JOBS) --target unit_tests
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -L unit
 
 demo: build

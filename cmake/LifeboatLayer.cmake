@@ -27,6 +27,7 @@ function(lifeboat_layer name)
     target_link_libraries(${name}_unit_test PRIVATE lifeboat_${name} ${ARG_TEST_LIBS}
                           GTest::gtest GTest::gmock GTest::gtest_main)
     add_test(NAME ${name}_unit_test COMMAND ${name}_unit_test)
+    add_dependencies(unit_tests ${name}_unit_test)
     set_tests_properties(${name}_unit_test PROPERTIES LABELS unit TIMEOUT 300)
   endif()
 endfunction()

@@ -110,7 +110,7 @@ TEST_F(GoldenRepositoryTest, VersionOneBackupRestoresExactlyIntoAnEmptyInstance)
             ReadFile(golden_ / "expected/files/sub/blob.bin"));
   struct stat st {};
   ASSERT_EQ(stat((dir_ / "files/readme.txt").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0640u);  // recorded in the golden backup
+  EXPECT_EQ(st.st_mode & 07777, 0640u);      // recorded in the golden backup
   EXPECT_EQ(st.st_mtim.tv_sec, 1704164645);  // 2024-01-02T03:04:05Z
 }
 

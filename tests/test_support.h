@@ -104,8 +104,7 @@ struct RunResult {
     try {
       return nlohmann::json::parse(out);
     } catch (const std::exception& e) {
-      throw std::runtime_error(std::string("stdout is not JSON (") + e.what() + "): " +
-                               Describe());
+      throw std::runtime_error(std::string("stdout is not JSON (") + e.what() + "): " + Describe());
     }
   }
 };
@@ -113,9 +112,9 @@ struct RunResult {
 struct RunOptions {
   // Variables set (or, with nullopt, removed) on top of this process's environment.
   std::map<std::string, std::optional<std::string>> env;
-  std::string cwd;            // empty: this process's working directory
-  std::string stdout_path;    // empty: captured into RunResult::out
-  std::string stderr_path;    // empty: captured into RunResult::err
+  std::string cwd;          // empty: this process's working directory
+  std::string stdout_path;  // empty: captured into RunResult::out
+  std::string stderr_path;  // empty: captured into RunResult::err
 };
 
 namespace internal {
@@ -188,8 +187,7 @@ class Child {
     }
     if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
     start_ = std::chrono::steady_clock::now();
-    int rc = posix_spawn(&pid_, argv_ptrs[0], &actions, nullptr, argv_ptrs.data(),
-                         env_ptrs.data());
+    int rc = posix_spawn(&pid_, argv_ptrs[0], &actions, nullptr, argv_ptrs.data(), env_ptrs.data());
     posix_spawn_file_actions_destroy(&actions);
     if (out_pipe[1] >= 0) close(out_pipe[1]);
     if (err_pipe[1] >= 0) close(err_pipe[1]);
@@ -272,7 +270,7 @@ class Child {
 };
 
 // Runs `argv` to completion with stdin from /dev/null.
-inline RunResult Run(const std::vector<std::string>& argv, const RunOptions& options = {}) {
+inline RunResult RunProcess(const std::vector<std::string>& argv, const RunOptions& options = {}) {
   Child child(argv, options);
   return child.Wait();
 }
@@ -281,7 +279,7 @@ inline RunResult Run(const std::vector<std::string>& argv, const RunOptions& opt
 inline std::string Sqlite(const std::string& db, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {kSqlite3, "-batch", db};
   argv.insert(argv.end(), args.begin(), args.end());
-  RunResult r = Run(argv);
+  RunResult r = RunProcess(argv);
   if (r.exit_code != 0 || !r.err.empty()) {
     throw std::runtime_error("sqlite3 " + db + " failed: " + r.Describe());
   }
@@ -373,21 +371,24 @@ inline size_t CountObjects(const std::string& repo, const std::string& prefix = 
   if (!fs::exists(root)) return 0;
   for (auto it = fs::recursive_directory_iterator(root, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file() && it->path().filename().string().find(".tmp-") == std::string::npos) {
+    if (it->symlink_status().type() == fs::file_type::regular &&
+        it->path().filename().string().find(".tmp-") == std::string::npos) {
       ++count;
     }
   }
   return count;
 }
 
-// Every regular file under `dir`, sorted.
+// Every regular file under `dir` (symlinks not followed), sorted.
 inline std::vector<std::string> ListFiles(const std::string& dir) {
   std::vector<std::string> files;
   std::error_code ec;
   if (!fs::exists(dir)) return files;
   for (auto it = fs::recursive_directory_iterator(dir, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file()) files.push_back(it->path().string());
+    if (it->symlink_status().type() == fs::file_type::regular) {
+      files.push_back(it->path().string());
+    }
   }
   std::sort(files.begin(), files.end());
   return files;

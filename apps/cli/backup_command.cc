@@ -86,10 +86,10 @@ void AddBackupCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
         }
         const auto& s = r["snapshot"];
         const auto& f = r["figures"];
-        std::cout << Green("backup " + s["short_id"].get<std::string>() + " saved", stdout)
-                  << ": " << f["tables"] << " tables, " << f["rows"] << " rows, "
-                  << f["files"] << " files, " << HumanBytes(f["bytes"].get<uint64_t>())
-                  << " in " << f["seconds"].get<double>() << " s; added "
+        std::cout << Green("backup " + s["short_id"].get<std::string>() + " saved", stdout) << ": "
+                  << f["tables"] << " tables, " << f["rows"] << " rows, " << f["files"]
+                  << " files, " << HumanBytes(f["bytes"].get<uint64_t>()) << " in "
+                  << f["seconds"].get<double>() << " s; added "
                   << HumanBytes(f["stored_bytes"].get<uint64_t>()) << " to the repository\n";
       });
     };

@@ -44,7 +44,9 @@ Result<std::string> ReadPasswordFile(const std::string& path) {
 
 }  // namespace
 
-std::string HumanBytes(uint64_t bytes) { return FormatBytes(bytes); }
+std::string HumanBytes(uint64_t bytes) {
+  return FormatBytes(bytes);
+}
 
 std::string JoinStrings(const nlohmann::json& array, const std::string& separator) {
   std::string out;
@@ -103,8 +105,8 @@ int CliContext::Fail(const Status& status) {
                               {"exit_code", code}}}};
     std::cout << error.dump(2) << std::endl;
   }
-  std::cerr << Red("lifeboat: " + std::string(StatusCodeName(status.code())) + ":", stderr)
-            << " " << status.message() << std::endl;
+  std::cerr << Red("lifeboat: " + std::string(StatusCodeName(status.code())) + ":", stderr) << " "
+            << status.message() << std::endl;
   return code;
 }
 

@@ -23,7 +23,9 @@ void Step(int n, const std::string& title) {
   std::cout << "\n" << Bold(std::to_string(n) + ". " + title, stdout) << "\n";
 }
 
-void Say(const std::string& text) { std::cout << "   " << text << "\n"; }
+void Say(const std::string& text) {
+  std::cout << "   " << text << "\n";
+}
 
 class Demo {
  public:
@@ -44,8 +46,8 @@ class Demo {
 
     Step(2, "Create the repository");
     if (!Check(Engine()->Init())) return 1;
-    Say("repository:  " + layout_.repository + " (encrypted; password in " +
-        layout_.password_file + ")");
+    Say("repository:  " + layout_.repository + " (encrypted; password in " + layout_.password_file +
+        ")");
 
     Step(3, "Size check: what a backup would take (backup --dry-run)");
     BackupParams plan_params;
@@ -63,7 +65,8 @@ class Demo {
       }
       Say((t["included"].get<bool>() ? "+ " : "- ") + line);
     }
-    for (const auto& w : (*plan)["plan"]["warnings"]) Say(Yellow("! " + w.get<std::string>(), stdout));
+    for (const auto& w : (*plan)["plan"]["warnings"])
+      Say(Yellow("! " + w.get<std::string>(), stdout));
     Say("the profile says 'ask' for large tables; the demo answers with --include-large");
 
     Step(4, "Back up before the upgrade");
@@ -101,10 +104,10 @@ class Demo {
     Step(6, "The upgrade to " + std::string(kNewVersion) + " goes wrong");
     Result<nlohmann::json> damage = SimulateDemoUpgrade(layout_, kNewVersion);
     if (!Check(damage)) return 1;
-    Say((*damage)["issues_deleted"].dump() + " issues and " +
-        (*damage)["comments_deleted"].dump() + " comments deleted, " +
-        (*damage)["layouts_corrupted"].dump() + " layouts corrupted, attachment " +
-        (*damage)["file_deleted"].get<std::string>() + " deleted, version now " + kNewVersion);
+    Say((*damage)["issues_deleted"].dump() + " issues and " + (*damage)["comments_deleted"].dump() +
+        " comments deleted, " + (*damage)["layouts_corrupted"].dump() +
+        " layouts corrupted, attachment " + (*damage)["file_deleted"].get<std::string>() +
+        " deleted, version now " + kNewVersion);
 
     Step(7, "Restore straight away: refused, the versions differ");
     RestoreParams restore_params;
@@ -159,7 +162,8 @@ class Demo {
       Say(line);
     }
 
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << "\n"
               << (differed == 0 && files_same ? Green("demo complete", stdout)
                                               : Red("demo found differences", stdout))
@@ -213,7 +217,9 @@ class Demo {
 namespace lifeboat::cli {
 namespace {
 
-Result<uint64_t> Demo::ParseSize() { return ParseByteSize(args_.size); }
+Result<uint64_t> Demo::ParseSize() {
+  return ParseByteSize(args_.size);
+}
 
 Result<std::string> Demo::ReadFirstLine(const std::string& path) {
   std::ifstream in(path);
@@ -229,9 +235,7 @@ void AddDemoCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
   CLI::App* cmd = app.add_subcommand("demo", "build a sample application and walk through it");
   cmd->add_option("--dir", args->dir, "where the demo lives (default ./lifeboat-demo)");
   cmd->add_option("--size", args->size, "size of the sample database (default 24MiB)");
-  cmd->callback([&ctx, run, args] {
-    *run = [&ctx, args] { return Demo(ctx, *args).Run(); };
-  });
+  cmd->callback([&ctx, run, args] { *run = [&ctx, args] { return Demo(ctx, *args).Run(); }; });
 }
 
 }  // namespace lifeboat::cli

@@ -22,11 +22,10 @@ void AddLogCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
       if (!since->empty()) params.since = *since;
       return ctx.Emit((*engine)->Log(params), [](const nlohmann::json& events) {
         for (const auto& e : events) {
-          std::string line = e["time"].get<std::string>() + "  " +
-                             e["operation"].get<std::string>() + " " +
-                             e["event"].get<std::string>() + "  " +
-                             e["instance"].get<std::string>() + "  by " +
-                             e["user"].get<std::string>() + "@" + e["host"].get<std::string>();
+          std::string line =
+              e["time"].get<std::string>() + "  " + e["operation"].get<std::string>() + " " +
+              e["event"].get<std::string>() + "  " + e["instance"].get<std::string>() + "  by " +
+              e["user"].get<std::string>() + "@" + e["host"].get<std::string>();
           if (!e["name"].get<std::string>().empty()) {
             line += "  \"" + e["name"].get<std::string>() + "\"";
           }

@@ -20,7 +20,8 @@ std::string Eta(const Progress& p) {
 
 std::string Rate(const Progress& p) {
   if (p.elapsed_nanos <= 0) return "";
-  double per_second = static_cast<double>(p.bytes_done) * 1e9 / static_cast<double>(p.elapsed_nanos);
+  double per_second =
+      static_cast<double>(p.bytes_done) * 1e9 / static_cast<double>(p.elapsed_nanos);
   return FormatBytes(static_cast<uint64_t>(per_second)) + "/s";
 }
 
@@ -29,7 +30,9 @@ std::string Rate(const Progress& p) {
 ProgressRenderer::ProgressRenderer(FILE* out, bool quiet)
     : out_(out), terminal_(IsTerminal(out)), quiet_(quiet) {}
 
-ProgressRenderer::~ProgressRenderer() { Finish(); }
+ProgressRenderer::~ProgressRenderer() {
+  Finish();
+}
 
 void ProgressRenderer::ClearLine() {
   if (bar_shown_) {
@@ -53,9 +56,10 @@ void ProgressRenderer::OnProgress(const Progress& p) {
   std::string rate = Rate(p);
   std::string eta = Eta(p);
   if (terminal_) {
-    int percent = p.bytes_total > 0
-                      ? static_cast<int>(std::min<uint64_t>(100, p.bytes_done * 100 / p.bytes_total))
-                      : 0;
+    int percent =
+        p.bytes_total > 0
+            ? static_cast<int>(std::min<uint64_t>(100, p.bytes_done * 100 / p.bytes_total))
+            : 0;
     constexpr int kWidth = 24;
     int filled = percent * kWidth / 100;
     std::string bar = "[" + std::string(filled, '#') + std::string(kWidth - filled, '.') + "]";

@@ -62,8 +62,8 @@ void AddRestoreCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
         params.confirm = [&ctx](const nlohmann::json& plan) {
           ctx.progress()->Finish();
           PrintPlan(plan);
-          std::optional<std::string> typed = Ask(
-              "this replaces the instance's data. Type 'I understand' to go on: ");
+          std::optional<std::string> typed =
+              Ask("this replaces the instance's data. Type 'I understand' to go on: ");
           return typed && *typed == "I understand";
         };
       }

@@ -20,20 +20,19 @@ void AddSnapshotsCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
       if (!instance->empty()) params.instance = *instance;
       if (!account->empty()) params.account = *account;
       return ctx.Emit((*engine)->Snapshots(params), [](const nlohmann::json& list) {
-        std::printf("%-8s  %-20s  %-10s  %-8s  %-12s  %10s  %-20s  %s\n", "ID", "TIME",
-                    "INSTANCE", "ACCOUNT", "VERSION", "SIZE", "RESTORABLE UNTIL", "NAME");
+        std::printf("%-8s  %-20s  %-10s  %-8s  %-12s  %10s  %-20s  %s\n", "ID", "TIME", "INSTANCE",
+                    "ACCOUNT", "VERSION", "SIZE", "RESTORABLE UNTIL", "NAME");
         for (const auto& s : list) {
           std::string version = s["version"].is_null() ? "-" : s["version"].get<std::string>();
           std::string name = s["name"].get<std::string>();
           std::string tags = JoinStrings(s["tags"], ",");
           if (!tags.empty()) name += " [" + tags + "]";
-          std::printf("%-8s  %-20s  %-10s  %-8s  %-12s  %10s  %-20s  %s\n",
-                      s["short_id"].get<std::string>().c_str(),
-                      s["time"].get<std::string>().c_str(),
-                      s["instance"].get<std::string>().c_str(),
-                      s["account"].get<std::string>().c_str(), version.c_str(),
-                      HumanBytes(s["size"].get<uint64_t>()).c_str(),
-                      s["restorable_until"].get<std::string>().c_str(), name.c_str());
+          std::printf(
+              "%-8s  %-20s  %-10s  %-8s  %-12s  %10s  %-20s  %s\n",
+              s["short_id"].get<std::string>().c_str(), s["time"].get<std::string>().c_str(),
+              s["instance"].get<std::string>().c_str(), s["account"].get<std::string>().c_str(),
+              version.c_str(), HumanBytes(s["size"].get<uint64_t>()).c_str(),
+              s["restorable_until"].get<std::string>().c_str(), name.c_str());
         }
         std::printf("%zu backup(s)\n", list.size());
       });

@@ -16,12 +16,22 @@ std::string Colour(const char* code, const std::string& text, FILE* stream) {
 
 }  // namespace
 
-bool IsTerminal(FILE* stream) { return isatty(fileno(stream)) == 1; }
+bool IsTerminal(FILE* stream) {
+  return isatty(fileno(stream)) == 1;
+}
 
-std::string Red(const std::string& text, FILE* stream) { return Colour("31", text, stream); }
-std::string Yellow(const std::string& text, FILE* stream) { return Colour("33", text, stream); }
-std::string Green(const std::string& text, FILE* stream) { return Colour("32", text, stream); }
-std::string Bold(const std::string& text, FILE* stream) { return Colour("1", text, stream); }
+std::string Red(const std::string& text, FILE* stream) {
+  return Colour("31", text, stream);
+}
+std::string Yellow(const std::string& text, FILE* stream) {
+  return Colour("33", text, stream);
+}
+std::string Green(const std::string& text, FILE* stream) {
+  return Colour("32", text, stream);
+}
+std::string Bold(const std::string& text, FILE* stream) {
+  return Colour("1", text, stream);
+}
 
 std::optional<std::string> Ask(const std::string& prompt) {
   if (!IsTerminal(stdin)) return std::nullopt;

@@ -18,7 +18,7 @@ struct Progress {
   uint64_t bytes_done = 0;   // logical bytes read or written so far
   uint64_t bytes_total = 0;  // the estimate for the whole operation; 0 when unknown
   uint64_t rows_done = 0;
-  uint64_t items_done = 0;   // tables and files finished
+  uint64_t items_done = 0;  // tables and files finished
   uint64_t items_total = 0;
   int64_t elapsed_nanos = 0;
 };

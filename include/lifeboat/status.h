@@ -62,7 +62,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status OkStatus() { return Status(); }
+inline Status OkStatus() {
+  return Status();
+}
 Status InvalidArgumentError(std::string message);
 Status NotFoundError(std::string message);
 Status AlreadyExistsError(std::string message);
@@ -87,7 +89,7 @@ int HttpStatusFor(const Status& status);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!status_.ok() && "Result constructed from an OK status without a value");
   }
@@ -124,10 +126,10 @@ class [[nodiscard]] Result {
 #define LB_CONCAT_(a, b) LB_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define LB_RETURN_IF_ERROR(expr)                    \
-  do {                                              \
-    ::lifeboat::Status lb_status_ = (expr);         \
-    if (!lb_status_.ok()) return lb_status_;        \
+#define LB_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::lifeboat::Status lb_status_ = (expr);  \
+    if (!lb_status_.ok()) return lb_status_; \
   } while (0)
 
 // `lhs = value of expr` (a Result<T>), or returns its status from the enclosing function.

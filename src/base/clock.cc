@@ -82,8 +82,8 @@ bool ParseRfc3339(const std::string& text, int64_t* unix_nanos) {
   tm.tm_mon -= 1;
   time_t secs = timegm(&tm);
   // Out-of-range fields (month 13, February 30) roll over in timegm: refuse them.
-  if (FormatRfc3339(static_cast<int64_t>(secs) * kNanosPerSecond).compare(0, kSeconds, text, 0,
-                                                                           kSeconds) != 0) {
+  if (FormatRfc3339(static_cast<int64_t>(secs) * kNanosPerSecond)
+          .compare(0, kSeconds, text, 0, kSeconds) != 0) {
     return false;
   }
   *unix_nanos = static_cast<int64_t>(secs) * kNanosPerSecond + frac;

@@ -37,20 +37,42 @@ std::string Status::ToString() const {
   return out;
 }
 
-Status InvalidArgumentError(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
-Status NotFoundError(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-Status AlreadyExistsError(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-Status PermissionDeniedError(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
+Status InvalidArgumentError(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
+Status NotFoundError(std::string m) {
+  return {StatusCode::kNotFound, std::move(m)};
+}
+Status AlreadyExistsError(std::string m) {
+  return {StatusCode::kAlreadyExists, std::move(m)};
+}
+Status PermissionDeniedError(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
+}
 Status FailedPreconditionError(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};
 }
-Status AbortedError(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
-Status UnimplementedError(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
-Status InternalError(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
-Status UnavailableError(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
-Status DataLossError(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
-Status UnauthenticatedError(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
-Status CancelledError(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
+Status AbortedError(std::string m) {
+  return {StatusCode::kAborted, std::move(m)};
+}
+Status UnimplementedError(std::string m) {
+  return {StatusCode::kUnimplemented, std::move(m)};
+}
+Status InternalError(std::string m) {
+  return {StatusCode::kInternal, std::move(m)};
+}
+Status UnavailableError(std::string m) {
+  return {StatusCode::kUnavailable, std::move(m)};
+}
+Status DataLossError(std::string m) {
+  return {StatusCode::kDataLoss, std::move(m)};
+}
+Status UnauthenticatedError(std::string m) {
+  return {StatusCode::kUnauthenticated, std::move(m)};
+}
+Status CancelledError(std::string m) {
+  return {StatusCode::kCancelled, std::move(m)};
+}
 
 int ExitCodeFor(const Status& status) {
   switch (status.code()) {

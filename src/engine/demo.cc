@@ -77,8 +77,7 @@ Result<DemoLayout> CreateDemoApplication(const std::string& dir, uint64_t target
   (void)stats;
   LB_RETURN_IF_ERROR(WriteFile(layout.password_file, ToHex(RandomBytes(16)) + "\n", 0600));
   std::string config = "password_file = \"" + layout.password_file + "\"\n" +
-                       SampleAppProfileToml(layout.database, layout.attachments,
-                                            layout.repository);
+                       SampleAppProfileToml(layout.database, layout.attachments, layout.repository);
   LB_RETURN_IF_ERROR(WriteFile(layout.config, config, 0644));
   return layout;
 }
@@ -103,9 +102,9 @@ Status SetDemoVersion(const DemoLayout& layout, const std::string& version) {
   }
   sqlite3_busy_timeout(db, 10000);
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(
-      db, "UPDATE trk_app_settings SET value = ?1 WHERE key = 'schema_version'", -1, &stmt,
-      nullptr);
+  int rc =
+      sqlite3_prepare_v2(db, "UPDATE trk_app_settings SET value = ?1 WHERE key = 'schema_version'",
+                         -1, &stmt, nullptr);
   if (rc == SQLITE_OK) {
     sqlite3_bind_text(stmt, 1, version.data(), static_cast<int>(version.size()), SQLITE_TRANSIENT);
     rc = sqlite3_step(stmt);

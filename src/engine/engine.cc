@@ -153,8 +153,24 @@ class Engine::Impl {
     LB_ASSIGN_OR_RETURN(ResolvedInstance target, ResolveInstance(params.target));
     LB_RETURN_IF_ERROR(OpenRepository());
     LB_ASSIGN_OR_RETURN(Manifest backup, FindManifest(repo_.get(), params.snapshot));
+    // A restore into a database that does not exist yet is a clone; the file it creates is
+    // removed again unless the restore completes.
+    bool created =
+        target.location.scheme == "sqlite" && !std::filesystem::exists(target.location.path);
     LB_ASSIGN_OR_RETURN(std::unique_ptr<Source> source, OpenSource(target, true));
+    Result<json> result = RestoreInto(params, target, backup, source.get());
+    source.reset();
+    if (created && (!result.ok() || params.dry_run)) {
+      std::error_code ignored;
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        std::filesystem::remove(target.location.path + suffix, ignored);
+      }
+    }
+    return result;
+  }
 
+  Result<json> RestoreInto(const RestoreParams& params, const ResolvedInstance& target,
+                           const Manifest& backup, Source* source) {
     RestoreRequest request;
     request.instance = target.name;
     request.account = target.account;
@@ -168,26 +184,30 @@ class Engine::Impl {
     request.host = options_.host;
 
     // Guards first, as a dry run: nothing is asked of the user before they pass.
-    request.dry_run = true;
-    request.confirmed = true;
-    LB_ASSIGN_OR_RETURN(RestoreOutcome checked,
-                        RunRestore(repo_.get(), source.get(), Location(target), backup, request,
-                                   options_.progress, &cancel_));
-    json plan = RestorePlan(backup, target, checked, params);
-    if (params.dry_run) return json{{"dry_run", true}, {"plan", plan}};
+    auto check_guards = [&](CancellationToken* cancel) -> Result<json> {
+      RestoreRequest dry = request;
+      dry.dry_run = true;
+      LB_ASSIGN_OR_RETURN(RestoreOutcome checked,
+                          RunRestore(repo_.get(), source, Location(target), backup, dry,
+                                     options_.progress, cancel));
+      return RestorePlan(backup, target, checked, params);
+    };
+    if (params.dry_run) {
+      LB_ASSIGN_OR_RETURN(json plan, check_guards(&cancel_));
+      return json{{"dry_run", true}, {"plan", plan}};
+    }
 
-    request.dry_run = false;
-    request.confirmed = params.confirmed || (params.confirm && params.confirm(plan));
     json result;
     OperationInfo info = Info("restore", target, backup.name, backup.notes);
     LB_RETURN_IF_ERROR(RunOperation(
         repo_.get(), info, &cancel_, Notice(),
         [&](CancellationToken* cancel, OperationReport* report) -> Status {
           report->snapshot = backup.id;
+          LB_ASSIGN_OR_RETURN(json plan, check_guards(cancel));
+          request.confirmed = params.confirmed || (params.confirm && params.confirm(plan));
           LB_ASSIGN_OR_RETURN(RestoreOutcome outcome,
-                              RunRestore(repo_.get(), source.get(), Location(target), backup,
-                                         request, options_.progress, cancel,
-                                         &report->table_errors));
+                              RunRestore(repo_.get(), source, Location(target), backup, request,
+                                         options_.progress, cancel, &report->table_errors));
           uint64_t rows = 0, bytes = 0;
           json tables = json::array();
           for (const RestoredTable& t : outcome.tables) {

@@ -63,15 +63,15 @@ Result<BackupPlan> MakePlan(ReadSnapshot* snapshot, const InstanceSchema& schema
           include = request.ask_large(t.name, t.estimated_bytes);
         } else if (!request.dry_run) {
           return FailedPreconditionError(
-              "table " + t.name + " holds about " + size + ", above large_table_bytes (" +
-              limit + "), and the profile says to ask, but there is no terminal to ask on: " +
+              "table " + t.name + " holds about " + size + ", above large_table_bytes (" + limit +
+              "), and the profile says to ask, but there is no terminal to ask on: " +
               "pass --include-large or --exclude-large, or set large_tables in the profile");
         } else {
           include = true;
         }
         plan.warnings.push_back("table " + t.name + " holds about " + size +
-                                ", above large_table_bytes (" + limit + "): " +
-                                (include ? "included" : "excluded"));
+                                ", above large_table_bytes (" + limit +
+                                "): " + (include ? "included" : "excluded"));
         if (!include) {
           t.included = false;
           t.reason = "large table (" + size + " > " + limit + ")";
@@ -117,9 +117,8 @@ Result<BackupOutcome> RunBackup(Repository* repo, Source* source, const std::str
 
 Result<BackupOutcome> BackupFromSnapshot(Repository* repo, ReadSnapshot* snapshot,
                                          const std::string& source_kind,
-                                         const std::string& location,
-                                         const BackupRequest& request, ProgressSink* progress,
-                                         CancellationToken* cancel) {
+                                         const std::string& location, const BackupRequest& request,
+                                         ProgressSink* progress, CancellationToken* cancel) {
   Clock* clock = repo->clock();
   BackupOutcome outcome;
   Manifest& m = outcome.manifest;
@@ -192,9 +191,8 @@ Result<BackupOutcome> BackupFromSnapshot(Repository* repo, ReadSnapshot* snapsho
       }
     }
     meter.StartItem(*request.files_root);
-    LB_ASSIGN_OR_RETURN(FilesSummary files,
-                        BackupFiles(*request.files_root, repo, parent_files, files_options,
-                                    meter.sink(), cancel));
+    LB_ASSIGN_OR_RETURN(FilesSummary files, BackupFiles(*request.files_root, repo, parent_files,
+                                                        files_options, meter.sink(), cancel));
     meter.Add(files.bytes, 0);
     meter.FinishItem();
     m.files = ManifestFiles{*request.files_root, files.count, files.bytes, files.content};

@@ -76,9 +76,8 @@ Result<BackupOutcome> RunBackup(Repository* repo, Source* source, const std::str
 // Backs up from a snapshot the caller holds (the safety backup inside a restore).
 Result<BackupOutcome> BackupFromSnapshot(Repository* repo, ReadSnapshot* snapshot,
                                          const std::string& source_kind,
-                                         const std::string& location,
-                                         const BackupRequest& request, ProgressSink* progress,
-                                         CancellationToken* cancel);
+                                         const std::string& location, const BackupRequest& request,
+                                         ProgressSink* progress, CancellationToken* cancel);
 
 // The tables a profile selects in a described instance, with their TableInfo (used by the
 // backup plan and by restore's guards on the target).

@@ -196,8 +196,7 @@ class Checker {
       for (size_t i = 0; i < blobs->size(); ++i) {
         const PackedBlob& b = (*blobs)[i];
         Status opened = OpenBlob(repo_->aead(), b.id, b.compression, b.raw_length,
-                                 std::string_view(*pack).substr(b.offset, b.sealed_length),
-                                 &plain);
+                                 std::string_view(*pack).substr(b.offset, b.sealed_length), &plain);
         ++report_.blobs_read;
         if (!opened.ok()) {
           Error("pack " + key + " blob " + std::to_string(i) + " (" + ToHex(b.id) +

@@ -176,8 +176,9 @@ json ManifestToJson(const Manifest& m) {
       {"schema_fingerprint", m.schema_fingerprint},
       {"user", m.user},
       {"host", m.host},
-      {"started", FormatRfc3339(m.started_nanos)},
-      {"finished", FormatRfc3339(m.finished_nanos)},
+      // Nanoseconds, so that backups finished within the same second keep their order.
+      {"started", FormatRfc3339Nanos(m.started_nanos)},
+      {"finished", FormatRfc3339Nanos(m.finished_nanos)},
       {"parent", m.parent ? json(*m.parent) : json(nullptr)},
       {"tables", tables},
       {"schema_objects", objects},

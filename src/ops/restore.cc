@@ -11,7 +11,9 @@
 namespace lifeboat {
 namespace {
 
-std::string Short(const std::string& id) { return id.substr(0, 8); }
+std::string Short(const std::string& id) {
+  return id.substr(0, 8);
+}
 
 // What differs between a backup's table and the target's, or "" when they match.
 std::string TableDifference(const TableEntry& backup, const TableInfo* target) {
@@ -43,10 +45,10 @@ const TableInfo* FindInfo(const InstanceSchema& schema, const std::string& name)
 Status CheckGuardsBeforeLock(const Manifest& backup, const RestoreRequest& request,
                              int64_t now_nanos) {
   if (backup.account != request.account) {
-    return FailedPreconditionError(
-        "backup " + Short(backup.id) + " belongs to account '" + backup.account +
-        "' but instance " + request.instance + " belongs to account '" + request.account +
-        "': a backup is never restored into another account");
+    return FailedPreconditionError("backup " + Short(backup.id) + " belongs to account '" +
+                                   backup.account + "' but instance " + request.instance +
+                                   " belongs to account '" + request.account +
+                                   "': a backup is never restored into another account");
   }
   int64_t age = now_nanos - backup.finished_nanos;
   if (age > request.window_nanos && !request.ignore_window) {
@@ -107,11 +109,11 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
       }
       if (version.ok()) outcome.target_version = *version;
       if (outcome.target_version != backup.app_version) {
-        return FailedPreconditionError(
-            "backup " + Short(backup.id) + " was taken at version " + *backup.app_version +
-            " but " + request.instance + " runs " +
-            outcome.target_version.value_or("no readable version") + ": install " +
-            *backup.app_version + " first, or restore into an empty instance (a clone)");
+        return FailedPreconditionError("backup " + Short(backup.id) + " was taken at version " +
+                                       *backup.app_version + " but " + request.instance + " runs " +
+                                       outcome.target_version.value_or("no readable version") +
+                                       ": install " + *backup.app_version +
+                                       " first, or restore into an empty instance (a clone)");
       }
     }
     std::vector<TableInfo> matching;
@@ -125,9 +127,8 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
     if (!differences.empty() || SchemaFingerprint(matching) != backup.schema_fingerprint) {
       if (differences.empty()) differences = "\n  column defaults, constraints or keys differ";
       return FailedPreconditionError(
-          "the schema of " + request.instance + " differs from backup " + Short(backup.id) +
-          ":" + differences +
-          "\ninstall the application version the backup was taken with (" +
+          "the schema of " + request.instance + " differs from backup " + Short(backup.id) + ":" +
+          differences + "\ninstall the application version the backup was taken with (" +
           backup.app_version.value_or("unknown") + "), or restore into an empty instance");
     }
   }
@@ -147,17 +148,18 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
     safety.rules = request.rules;
     safety.version_query = request.version_query;
     safety.large = LargeTableOverride::kInclude;  // a safety copy is whole
-    LB_ASSIGN_OR_RETURN(BackupOutcome saved,
-                        BackupFromSnapshot(repo, reader, source->kind(), location, safety,
-                                           progress, cancel));
+    LB_ASSIGN_OR_RETURN(
+        BackupOutcome saved,
+        BackupFromSnapshot(repo, reader, source->kind(), location, safety, progress, cancel));
     outcome.safety_snapshot = saved.manifest.id;
   }
 
   uint64_t total = 0;
   for (const TableEntry* t : tables) total += t->bytes;
-  if (backup.files && request.files_root) total += backup.files->bytes;
-  ProgressMeter meter(progress, clock, "restore", total,
-                      tables.size() + (backup.files && request.files_root ? 1 : 0));
+  // The files directory is restored only with the whole backup, not with chosen tables.
+  const bool restore_files = backup.files && request.files_root && !request.tables;
+  if (restore_files) total += backup.files->bytes;
+  ProgressMeter meter(progress, clock, "restore", total, tables.size() + (restore_files ? 1 : 0));
 
   if (outcome.clone) {
     std::vector<TableInfo> infos;
@@ -189,11 +191,11 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
 
   // The files directory is staged first and swapped in only after the database committed, so
   // a failed commit (a foreign-key violation) leaves both the tables and the files as they were.
-  if (backup.files && request.files_root && !request.tables) {
+  if (restore_files) {
     meter.StartItem(*request.files_root);
     LB_ASSIGN_OR_RETURN(FilesRestoreSummary files,
-                        RestoreFiles(repo, backup.files->content, *request.files_root,
-                                     meter.sink(), cancel, [&] { return tx->Commit(); }));
+                        RestoreFiles(repo, backup.files->content, *request.files_root, meter.sink(),
+                                     cancel, [&] { return tx->Commit(); }));
     meter.SetItemProgress(backup.files->bytes, 0);
     meter.FinishItem();
     outcome.files = files.files;

@@ -61,10 +61,9 @@ struct RestoreOutcome {
 
 // `table_errors` (may be null) receives (table, error) for a table whose load failed, for the
 // activity log.
-Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::string& location,
-                                  const Manifest& backup, const RestoreRequest& request,
-                                  ProgressSink* progress, CancellationToken* cancel,
-                                  std::vector<std::pair<std::string, std::string>>* table_errors =
-                                      nullptr);
+Result<RestoreOutcome> RunRestore(
+    Repository* repo, Source* source, const std::string& location, const Manifest& backup,
+    const RestoreRequest& request, ProgressSink* progress, CancellationToken* cancel,
+    std::vector<std::pair<std::string, std::string>>* table_errors = nullptr);
 
 }  // namespace lifeboat

@@ -30,11 +30,14 @@ Result<Manifest> FindManifest(Repository* repo, const std::string& ref,
   if (ref.empty()) return InvalidArgumentError("no backup named: give an id prefix or 'latest'");
   if (ref == "latest") {
     LB_ASSIGN_OR_RETURN(std::vector<Manifest> all, ListManifests(repo, filter));
-    if (all.empty()) {
-      std::string scope = filter.instance ? " of instance " + *filter.instance : "";
-      return NotFoundError("there is no backup" + scope + " in the repository yet");
+    // Safety backups are taken by restores; `latest` means the newest one someone asked for.
+    for (auto it = all.rbegin(); it != all.rend(); ++it) {
+      if (std::find(it->tags.begin(), it->tags.end(), "safety") == it->tags.end()) {
+        return std::move(*it);
+      }
     }
-    return std::move(all.back());
+    std::string scope = filter.instance ? " of instance " + *filter.instance : "";
+    return NotFoundError("there is no backup" + scope + " in the repository yet");
   }
   std::vector<std::string> matches;
   LB_RETURN_IF_ERROR(repo->ListSnapshotIds([&](const std::string& id) {

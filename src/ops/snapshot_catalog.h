@@ -22,7 +22,8 @@ struct SnapshotFilter {
 // Every manifest that passes the filter, oldest first (by finish time, then id).
 Result<std::vector<Manifest>> ListManifests(Repository* repo, const SnapshotFilter& filter);
 
-// `ref` is "latest" (the newest that passes the filter) or a unique prefix of an id.
+// `ref` is "latest" (the newest that passes the filter and is not a safety backup taken by a
+// restore) or a unique prefix of an id.
 Result<Manifest> FindManifest(Repository* repo, const std::string& ref,
                               const SnapshotFilter& filter = {});
 

@@ -21,8 +21,8 @@ namespace lifeboat {
 enum class BlobType : uint8_t { kData = 0, kTree = 1 };
 
 struct SaveResult {
-  std::string id;        // 32 raw bytes
-  bool added = false;    // false when the blob was there already
+  std::string id;             // 32 raw bytes
+  bool added = false;         // false when the blob was there already
   uint64_t stored_bytes = 0;  // sealed bytes written when added
 };
 

@@ -133,9 +133,9 @@ Result<std::unique_ptr<IndexRun>> IndexRun::Open(ObjectStore* store, std::string
   if (footer_length < Aead::kOverhead || footer_length > size - kTrailerSize) {
     return DataLossError(what + " has an impossible footer length");
   }
-  LB_ASSIGN_OR_RETURN(std::string sealed, store->GetRange(run->key_,
-                                                          size - kTrailerSize - footer_length,
-                                                          footer_length));
+  LB_ASSIGN_OR_RETURN(
+      std::string sealed,
+      store->GetRange(run->key_, size - kTrailerSize - footer_length, footer_length));
   std::string footer;
   LB_RETURN_IF_ERROR(aead->Open(sealed, kFooterAssociatedData, &footer).WithContext(what));
   LB_RETURN_IF_ERROR(run->ParseFooter(footer).WithContext(what));
@@ -166,8 +166,8 @@ Status IndexRun::ParseFooter(std::string_view in) {
     std::string_view first;
     uint64_t entries = 0;
     if (!GetBytes(&in, kIdSize, &first) || !GetVarint64(&in, &block.offset) ||
-        !GetVarint64(&in, &block.length) || !GetVarint64(&in, &entries) ||
-        entries == 0 || entries > kIndexBlockEntries) {
+        !GetVarint64(&in, &block.length) || !GetVarint64(&in, &entries) || entries == 0 ||
+        entries > kIndexBlockEntries) {
       return DataLossError("footer block table is malformed");
     }
     std::memcpy(block.first_id.data(), first.data(), kIdSize);
@@ -220,8 +220,8 @@ Status IndexRun::DecodeEntry(std::string_view entry, IndexRecord* record) const 
   const char* p = entry.data() + kIdSize;
   uint32_t pack = DecodeFixed32(p);
   if (pack >= packs_.size()) {
-    return DataLossError("index " + key_ + " names pack number " + std::to_string(pack) +
-                         " of " + std::to_string(packs_.size()));
+    return DataLossError("index " + key_ + " names pack number " + std::to_string(pack) + " of " +
+                         std::to_string(packs_.size()));
   }
   BlobLocation& loc = record->location;
   loc.pack_id = packs_[pack];

@@ -80,10 +80,12 @@ TEST_F(IndexRunTest, ForEachVisitsRecordsInOrder) {
   auto run = IndexRun::Open(&store_, "index/run", &aead_, &cache_);
   ASSERT_TRUE(run.ok());
   size_t i = 0;
-  ASSERT_TRUE((*run)->ForEach([&](const IndexRecord& r) {
-    EXPECT_EQ(r.id, records[i++].id);
-    return OkStatus();
-  }).ok());
+  ASSERT_TRUE((*run)
+                  ->ForEach([&](const IndexRecord& r) {
+                    EXPECT_EQ(r.id, records[i++].id);
+                    return OkStatus();
+                  })
+                  .ok());
   EXPECT_EQ(i, 600u);
 }
 

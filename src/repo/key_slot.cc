@@ -28,11 +28,15 @@ std::string CreateKeySlot(const MasterKey& key, std::string_view password,
   std::string sealed;
   Aead(*kek).Seal(plain, kSlotAssociatedData, &sealed);
   nlohmann::json slot = {
-      {"version", 1},         {"kdf", "scrypt"},
-      {"n", params.n},        {"r", params.r},
-      {"p", params.p},        {"salt", ToHex(salt)},
+      {"version", 1},
+      {"kdf", "scrypt"},
+      {"n", params.n},
+      {"r", params.r},
+      {"p", params.p},
+      {"salt", ToHex(salt)},
       {"created", FormatRfc3339(info.created_nanos)},
-      {"user", info.user},    {"host", info.host},
+      {"user", info.user},
+      {"host", info.host},
       {"sealed", ToHex(sealed)},
   };
   return slot.dump(2) + "\n";

@@ -96,8 +96,8 @@ Compression SealBlob(const Aead& aead, std::string_view id, std::string_view pla
   return compression;
 }
 
-Status OpenBlob(const Aead& aead, std::string_view id, Compression compression,
-                uint32_t raw_length, std::string_view sealed, std::string* plaintext) {
+Status OpenBlob(const Aead& aead, std::string_view id, Compression compression, uint32_t raw_length,
+                std::string_view sealed, std::string* plaintext) {
   if (compression == Compression::kNone) {
     LB_RETURN_IF_ERROR(aead.Open(sealed, BlobAssociatedData(id), plaintext));
   } else {
@@ -149,10 +149,9 @@ std::string PackWriter::Finish() {
 Result<std::vector<PackedBlob>> ParsePack(std::string_view pack, const Aead& aead,
                                           std::string_view pack_name) {
   uint32_t header_length = 0;
-  LB_RETURN_IF_ERROR(ParseTrailer(pack.substr(pack.size() >= kPackTrailerSize
-                                                  ? pack.size() - kPackTrailerSize
-                                                  : 0),
-                                  pack.size(), pack_name, &header_length));
+  LB_RETURN_IF_ERROR(ParseTrailer(
+      pack.substr(pack.size() >= kPackTrailerSize ? pack.size() - kPackTrailerSize : 0),
+      pack.size(), pack_name, &header_length));
   uint64_t blobs_end = pack.size() - kPackTrailerSize - header_length;
   return ParseHeader(pack.substr(blobs_end, header_length), aead, blobs_end, pack_name);
 }

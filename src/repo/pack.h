@@ -43,8 +43,8 @@ Compression SealBlob(const Aead& aead, std::string_view id, std::string_view pla
                      int zstd_level, std::string* out);
 // Opens a sealed blob and checks that its plaintext hashes to... nothing here: the caller
 // re-hashes when it needs to prove identity (check --read-data).
-Status OpenBlob(const Aead& aead, std::string_view id, Compression compression,
-                uint32_t raw_length, std::string_view sealed, std::string* plaintext);
+Status OpenBlob(const Aead& aead, std::string_view id, Compression compression, uint32_t raw_length,
+                std::string_view sealed, std::string* plaintext);
 
 class PackWriter {
  public:

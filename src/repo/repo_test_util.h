@@ -18,7 +18,9 @@ inline RepositoryOptions FastRepositoryOptions() {
   return options;
 }
 
-inline KeySlotInfo TestSlotInfo() { return KeySlotInfo{"tester", "testhost", 0}; }
+inline KeySlotInfo TestSlotInfo() {
+  return KeySlotInfo{"tester", "testhost", 0};
+}
 
 // Deterministic bytes that compress about 2:1, so compression paths are exercised.
 inline std::string TestBytes(size_t n, uint64_t seed) {

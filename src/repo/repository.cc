@@ -13,7 +13,9 @@ constexpr char kKeysPrefix[] = "keys/";
 constexpr char kIndexPrefix[] = "index/";
 constexpr char kSnapshotsPrefix[] = "snapshots/";
 
-bool IsHexId(std::string_view s) { return s.size() == 64 && FromHex(s).has_value(); }
+bool IsHexId(std::string_view s) {
+  return s.size() == 64 && FromHex(s).has_value();
+}
 
 }  // namespace
 
@@ -52,9 +54,8 @@ Status Repository::Init(ObjectStore* store, std::string_view password,
   return store->Put(kConfigKey, sealer.Seal("config", config));
 }
 
-Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store,
-                                                     std::string_view password, Clock* clock,
-                                                     const OpenOptions& options) {
+Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, std::string_view password,
+                                                     Clock* clock, const OpenOptions& options) {
   const std::string where = store->Describe();
   std::vector<std::string> slots;
   LB_RETURN_IF_ERROR(store->List(kKeysPrefix, [&](const ObjectInfo& info) {
@@ -216,8 +217,8 @@ void Repository::WorkerLoop() {
     std::vector<PackedBlob> entries;
     {
       std::lock_guard<std::mutex> lock(pack_mu_);
-      pack_writer_.Add(job.id, job.type, compression,
-                       static_cast<uint32_t>(job.plaintext.size()), sealed);
+      pack_writer_.Add(job.id, job.type, compression, static_cast<uint32_t>(job.plaintext.size()),
+                       sealed);
       if (pack_writer_.size() >= pack_size_) {
         entries = pack_writer_.entries();
         pack = pack_writer_.Finish();
@@ -244,8 +245,8 @@ Status Repository::WritePack(std::string pack, std::vector<PackedBlob> entries) 
     ++stats_.packs;
     stats_.stored_bytes += pack.size();
     for (PackedBlob& blob : entries) {
-      BlobLocation location{pack_id,           blob.offset, blob.sealed_length,
-                            blob.raw_length,   blob.type,   blob.compression};
+      BlobLocation location{pack_id,         blob.offset, blob.sealed_length,
+                            blob.raw_length, blob.type,   blob.compression};
       pending_[blob.id] = location;
       written_.push_back(IndexRecord{std::move(blob.id), std::move(location)});
     }
@@ -265,9 +266,10 @@ Status Repository::WriteIndexRun() {
   if (records.empty()) return OkStatus();
   std::sort(records.begin(), records.end(),
             [](const IndexRecord& a, const IndexRecord& b) { return a.id < b.id; });
-  records.erase(std::unique(records.begin(), records.end(),
-                            [](const IndexRecord& a, const IndexRecord& b) { return a.id == b.id; }),
-                records.end());
+  records.erase(
+      std::unique(records.begin(), records.end(),
+                  [](const IndexRecord& a, const IndexRecord& b) { return a.id == b.id; }),
+      records.end());
   std::string run = BuildIndexRun(records, aead_);
   std::string key = kIndexPrefix + ToHex(Sha256(run));
   Status put = store_->Put(key, run);
@@ -341,9 +343,9 @@ Result<std::string> Repository::LoadBlob(std::string_view id) {
   LB_ASSIGN_OR_RETURN(std::string sealed,
                       store_->GetRange(pack_key, location->offset, location->sealed_length));
   std::string plaintext;
-  LB_RETURN_IF_ERROR(OpenBlob(aead_, id, location->compression, location->raw_length, sealed,
-                              &plaintext)
-                         .WithContext("reading blob " + ToHex(id) + " from pack " + pack_key));
+  LB_RETURN_IF_ERROR(
+      OpenBlob(aead_, id, location->compression, location->raw_length, sealed, &plaintext)
+          .WithContext("reading blob " + ToHex(id) + " from pack " + pack_key));
   return plaintext;
 }
 

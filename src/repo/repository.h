@@ -54,9 +54,9 @@ struct RepositoryOptions {
 };
 
 struct OpenOptions {
-  int workers = 2;                          // threads that compress, seal and write packs
+  int workers = 2;  // threads that compress, seal and write packs
   size_t block_cache_bytes = size_t{32} << 20;
-  size_t queue_blobs = 16;                  // chunks waiting for a worker, at most
+  size_t queue_blobs = 16;  // chunks waiting for a worker, at most
 };
 
 // What this process added to the repository since it opened it.
@@ -145,8 +145,8 @@ class Repository : public BlobStore {
 
   // Blobs saved in this session that no index run holds yet: nullopt while being sealed.
   mutable std::mutex mu_;
-  std::condition_variable queue_cv_;   // workers wait for jobs
-  std::condition_variable space_cv_;   // SaveBlob waits for queue space; Flush for idle
+  std::condition_variable queue_cv_;  // workers wait for jobs
+  std::condition_variable space_cv_;  // SaveBlob waits for queue space; Flush for idle
   std::deque<Job> queue_;
   int busy_workers_ = 0;
   bool stopping_ = false;

@@ -26,10 +26,13 @@ class RepositoryTest : public ::testing::Test {
   }
   size_t CountObjects(const std::string& prefix) {
     size_t n = 0;
-    EXPECT_TRUE(store_.List(prefix, [&](const ObjectInfo&) {
-      ++n;
-      return OkStatus();
-    }).ok());
+    EXPECT_TRUE(store_
+                    .List(prefix,
+                          [&](const ObjectInfo&) {
+                            ++n;
+                            return OkStatus();
+                          })
+                    .ok());
     return n;
   }
 

@@ -9,12 +9,12 @@
 namespace lifeboat {
 
 StreamWriter::StreamWriter(BlobStore* store) : store_(store) {
-  data_chunker_ = std::make_unique<StreamChunker>(
-      store->chunker_params(), store->gear_table(),
-      [this](std::string_view chunk) { return SaveData(chunk); });
-  tree_chunker_ = std::make_unique<StreamChunker>(
-      store->chunker_params(), store->gear_table(),
-      [this](std::string_view chunk) { return SaveTree(chunk); });
+  data_chunker_ =
+      std::make_unique<StreamChunker>(store->chunker_params(), store->gear_table(),
+                                      [this](std::string_view chunk) { return SaveData(chunk); });
+  tree_chunker_ =
+      std::make_unique<StreamChunker>(store->chunker_params(), store->gear_table(),
+                                      [this](std::string_view chunk) { return SaveTree(chunk); });
 }
 
 StreamWriter::~StreamWriter() = default;

@@ -67,9 +67,9 @@ class StreamReader : public ByteReader {
   BlobStore* store_;
   StreamRef ref_;
   size_t next_tree_ = 0;
-  std::string tree_;        // ids of the current tree blob
-  size_t tree_pos_ = 0;     // next id in tree_
-  std::string current_;     // current data blob
+  std::string tree_;     // ids of the current tree blob
+  size_t tree_pos_ = 0;  // next id in tree_
+  std::string current_;  // current data blob
   size_t current_pos_ = 0;
   uint64_t bytes_read_ = 0;
   uint64_t blobs_read_ = 0;
