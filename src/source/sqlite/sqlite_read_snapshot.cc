@@ -174,11 +174,16 @@ Result<uint64_t> SqliteReadSnapshot::EstimateSize(const TableInfo& table) {
   const std::string action = "estimating the size of table " + SqlQuoteIdentifier(table.name);
   // dbstat (SQLITE_ENABLE_DBSTAT_VTAB) walks the table's b-tree pages without decoding rows.
   Result<SqliteStatement> dbstat =
-      db_->Prepare("SELECT coalesce(sum(pgsize), 0) FROM dbstat('main') WHERE name = ?1", action);
+      db_->Prepare("SELECT coalesce(sum(pgsize), 0), coalesce(max(mx_payload), 0) "
+                   "FROM dbstat('main') WHERE name = ?1",
+                   action);
   if (dbstat.ok()) {
     LB_RETURN_IF_ERROR(dbstat->BindText(1, table.name));
     LB_ASSIGN_OR_RETURN(bool row, dbstat->Step());
     int64_t bytes = row ? dbstat->ColumnInt64(0) : 0;
+    // The largest record of the table, overflow included: when no record can hold a large
+    // value, StreamTable reads plain columns (FORMAT.md §8 streams only values > 1 MiB).
+    if (row) largest_record_[table.name] = dbstat->ColumnInt64(1);
     return static_cast<uint64_t>(std::max<int64_t>(bytes, 0));
   }
   if (std::string(sqlite3_errmsg(db_->get())).find("dbstat") == std::string::npos) {
@@ -226,7 +231,10 @@ Result<TableStreamStats> SqliteReadSnapshot::StreamTable(
                                    (layout.info.rowid ? ", with rowid" : ", without rowid") + ")");
   }
 
-  const bool stream_large = layout.CanStreamRead();
+  auto largest = largest_record_.find(table.name);
+  const bool no_large_values = largest != largest_record_.end() &&
+                               largest->second <= static_cast<int64_t>(kLargeValueBytes);
+  const bool stream_large = layout.CanStreamRead() && !no_large_values;
   const bool octet_length = sqlite3_libversion_number() >= kOctetLengthVersion;
   const std::string large = std::to_string(kLargeValueBytes);
   std::string sql = "SELECT ";

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +74,8 @@ class SqliteReadSnapshot : public ReadSnapshot {
 
   std::unique_ptr<SqliteDb> owned_db_;
   SqliteDb* db_;
+  // Per table, the largest record dbstat saw in this snapshot (EstimateSize).
+  std::map<std::string, int64_t> largest_record_;
   std::function<Status()> usable_;
 };
 
