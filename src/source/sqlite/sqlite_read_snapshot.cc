@@ -173,10 +173,10 @@ Result<uint64_t> SqliteReadSnapshot::EstimateSize(const TableInfo& table) {
   LB_RETURN_IF_ERROR(Usable());
   const std::string action = "estimating the size of table " + SqlQuoteIdentifier(table.name);
   // dbstat (SQLITE_ENABLE_DBSTAT_VTAB) walks the table's b-tree pages without decoding rows.
-  Result<SqliteStatement> dbstat =
-      db_->Prepare("SELECT coalesce(sum(pgsize), 0), coalesce(max(mx_payload), 0) "
-                   "FROM dbstat('main') WHERE name = ?1",
-                   action);
+  Result<SqliteStatement> dbstat = db_->Prepare(
+      "SELECT coalesce(sum(pgsize), 0), coalesce(max(mx_payload), 0) "
+      "FROM dbstat('main') WHERE name = ?1",
+      action);
   if (dbstat.ok()) {
     LB_RETURN_IF_ERROR(dbstat->BindText(1, table.name));
     LB_ASSIGN_OR_RETURN(bool row, dbstat->Step());
@@ -232,8 +232,8 @@ Result<TableStreamStats> SqliteReadSnapshot::StreamTable(
   }
 
   auto largest = largest_record_.find(table.name);
-  const bool no_large_values = largest != largest_record_.end() &&
-                               largest->second <= static_cast<int64_t>(kLargeValueBytes);
+  const bool no_large_values =
+      largest != largest_record_.end() && largest->second <= static_cast<int64_t>(kLargeValueBytes);
   const bool stream_large = layout.CanStreamRead() && !no_large_values;
   const bool octet_length = sqlite3_libversion_number() >= kOctetLengthVersion;
   const std::string large = std::to_string(kLargeValueBytes);
