@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "base/encoding.h"
+#include "base/file_descriptor.h"
 #include "codec/random.h"
 #include "ops/files_entry.h"
 
@@ -31,33 +32,7 @@ constexpr int64_t kProgressIntervalNanos = 100'000'000;
 
 std::atomic<FilesSwapMethod> g_swap_method{FilesSwapMethod::kAuto};
 
-// Owns one file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { Reset(); }
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      Reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  void Reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = FileDescriptor;
 
 // `action` is "cannot create file '...'"; the fix depends on the errno.
 Status ErrnoError(int err, const std::string& action) {
