@@ -173,7 +173,7 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
     Result<TableStreamStats> loaded = tx->ReplaceTable(t->ToTableInfo(), &rows, cancel);
     if (!loaded.ok()) {
       if (table_errors) table_errors->emplace_back(t->name, loaded.status().ToString());
-      return loaded.status().WithContext("restoring table " + t->name + " (nothing was changed)");
+      return loaded.status().WithContext("restoring table " + t->name);
     }
     const TableStreamStats& stats = *loaded;
     meter.SetItemProgress(t->bytes, stats.rows);
