@@ -260,6 +260,64 @@ TEST_F(BackupCrashTest, KilledBackupLeavesOnlyCompleteBackupsAndAReadableReposit
             << "uninterrupted backup: " << duration << " s\n";
 }
 
+// Starts `lifeboat ARGS`, sends SIGINT as soon as the operation holds the instance's lease,
+// and waits for it to end.
+RunResult RunAndInterrupt(const Sandbox& box, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {kLifeboatCli, "--config", box.config};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Child child(argv, RunOptions{});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (CountObjects(box.repo, "locks") == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  child.Kill(SIGINT);
+  return child.Wait();
+}
+
+TEST_F(BackupCrashTest, InterruptedBackupIsLoggedAsCancelledAndFreesTheInstanceAtOnce) {
+  box_.Backup();
+  Sqlite(box_.db, {"UPDATE trk_media SET content = randomblob(length(content));"});
+
+  RunResult interrupted = RunAndInterrupt(box_, {"backup", "prod", "--include-large"});
+  ASSERT_EQ(interrupted.exit_code, 130) << interrupted.Describe();
+  EXPECT_TRUE(Contains(interrupted.err, "cancelled")) << interrupted.err;
+  EXPECT_EQ(CountObjects(box_.repo, "locks"), 0u) << "the interrupted backup kept its lock";
+  EXPECT_EQ(ListedIds(box_).size(), 1u) << "an interrupted backup was listed";
+  ExpectRepositoryChecksOut("after the interrupted backup");
+
+  nlohmann::json log = box_.Cli({"--json", "log"}).Json();
+  ASSERT_FALSE(log.empty());
+  EXPECT_EQ(log.back()["outcome"], "cancelled") << log.back().dump();
+  EXPECT_EQ(log.back()["operation"], "backup") << log.back().dump();
+
+  // The next backup starts at once: no stale lock to wait out or remove.
+  RunResult next = box_.Cli({"backup", "prod", "--include-large"});
+  ASSERT_EQ(next.exit_code, 0) << next.Describe();
+  EXPECT_FALSE(Contains(next.err, "stale lock")) << next.err;
+  EXPECT_EQ(ListedIds(box_).size(), 2u);
+}
+
+TEST_F(RestoreCrashTest, InterruptedRestoreLeavesTheInstanceAsItWasAndUnlocked) {
+  const std::string b0 = box_.Backup();
+  Sqlite(box_.db, {"DELETE FROM trk_comments WHERE id % 2 = 0;"});
+  WriteFile(box_.attachments + "/junk.txt", "not in the backup");
+  const std::string before = DumpDigest(box_);
+  const Tree files_before = ReadTree(box_.attachments);
+
+  RunResult interrupted = RunAndInterrupt(box_, {"restore", b0, "--to", "prod", "--yes"});
+  ASSERT_EQ(interrupted.exit_code, 130) << interrupted.Describe();
+  EXPECT_EQ(DumpDigest(box_), before) << "an interrupted restore changed the database";
+  EXPECT_EQ(ReadTree(box_.attachments), files_before);
+  EXPECT_TRUE(Leftovers(box_.attachments).empty());
+  EXPECT_EQ(CountObjects(box_.repo, "locks"), 0u);
+  nlohmann::json log = box_.Cli({"--json", "log"}).Json();
+  ASSERT_FALSE(log.empty());
+  EXPECT_EQ(log.back()["outcome"], "cancelled") << log.back().dump();
+
+  RunResult restored = box_.Cli({"restore", b0, "--to", "prod", "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.Describe();
+}
+
 TEST_F(RestoreCrashTest, KilledRestoreLeavesTheOldStateOrTheBackupsState) {
   const std::string b0 = box_.Backup();
   const std::string b0_digest = DumpDigest(box_);

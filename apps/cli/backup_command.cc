@@ -59,7 +59,7 @@ void AddBackupCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
   cmd->add_flag("--dry-run", args->dry_run, "print the plan and write nothing");
   cmd->callback([&ctx, run, args] {
     *run = [&ctx, args] {
-      Result<std::unique_ptr<Engine>> engine = ctx.MakeEngine();
+      Result<Engine*> engine = ctx.MakeEngine();
       if (!engine.ok()) return ctx.Fail(engine.status());
       BackupParams params;
       params.instance = args->instance;

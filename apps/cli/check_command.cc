@@ -12,7 +12,7 @@ void AddCheckCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
   cmd->add_flag("--read-data", *read_data, "also read, decrypt and re-hash every blob");
   cmd->callback([&ctx, run, read_data] {
     *run = [&ctx, read_data] {
-      Result<std::unique_ptr<Engine>> engine = ctx.MakeEngine();
+      Result<Engine*> engine = ctx.MakeEngine();
       if (!engine.ok()) return ctx.Fail(engine.status());
       return ctx.Emit((*engine)->Check(*read_data), [](const nlohmann::json& r) {
         for (const auto& w : r["warnings"]) {

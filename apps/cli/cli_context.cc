@@ -62,7 +62,20 @@ ProgressRenderer* CliContext::progress() {
   return progress_.get();
 }
 
-Result<std::unique_ptr<Engine>> CliContext::MakeEngine(bool confirm_new_password) {
+Engine* CliContext::Keep(std::unique_ptr<Engine> engine) {
+  std::lock_guard<std::mutex> lock(engine_mu_);
+  engine_ = std::move(engine);
+  return engine_.get();
+}
+
+bool CliContext::Cancel() {
+  std::lock_guard<std::mutex> lock(engine_mu_);
+  if (!engine_) return false;
+  engine_->Cancel();
+  return true;
+}
+
+Result<Engine*> CliContext::MakeEngine(bool confirm_new_password) {
   EngineOptions options;
   std::string config = global.config;
   if (config.empty()) {
@@ -75,7 +88,8 @@ Result<std::unique_ptr<Engine>> CliContext::MakeEngine(bool confirm_new_password
   options.host = HostName();
   options.pid = getpid();
   options.progress = progress();
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(options));
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Engine> created, Engine::Create(options));
+  Engine* engine = Keep(std::move(created));
 
   if (!global.password_file.empty()) {
     LB_ASSIGN_OR_RETURN(std::string password, ReadPasswordFile(global.password_file));

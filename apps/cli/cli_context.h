@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -26,9 +27,15 @@ class CliContext {
  public:
   GlobalOptions global;
 
-  // The engine for this run. The password comes from --password-file, LIFEBOAT_PASSWORD,
-  // the config's password_file, or a prompt on a terminal (`confirm_new` asks twice).
-  Result<std::unique_ptr<Engine>> MakeEngine(bool confirm_new_password = false);
+  // The engine for this run, owned by the context. The password comes from --password-file,
+  // LIFEBOAT_PASSWORD, the config's password_file, or a prompt on a terminal (`confirm_new`
+  // asks twice).
+  Result<Engine*> MakeEngine(bool confirm_new_password = false);
+  // Takes ownership of `engine` (replacing the previous one) so that Cancel() reaches it.
+  Engine* Keep(std::unique_ptr<Engine> engine);
+  // Asks the running command to stop (SIGINT, SIGTERM); callable from another thread. Returns
+  // false when no engine runs yet, so there is nothing to stop gracefully.
+  bool Cancel();
   ProgressRenderer* progress();
 
   // Prints `result` (JSON with --json, else `human`) and returns the exit code.
@@ -38,6 +45,8 @@ class CliContext {
 
  private:
   std::unique_ptr<ProgressRenderer> progress_;
+  std::mutex engine_mu_;
+  std::unique_ptr<Engine> engine_;  // guarded by engine_mu_ (Cancel comes from another thread)
 };
 
 // The command's work, run after parsing; returns the exit code.

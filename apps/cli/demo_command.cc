@@ -186,10 +186,10 @@ class Demo {
       std::cerr << engine.status().ToString() << "\n";
       std::exit(ctx_.Fail(engine.status()));
     }
-    engine_ = std::move(engine).value();
+    lifeboat::Engine* kept = ctx_.Keep(std::move(engine).value());
     Result<std::string> password = ReadFirstLine(layout_.password_file);
-    if (password.ok()) engine_->set_password(*password);
-    return engine_.get();
+    if (password.ok()) kept->set_password(*password);
+    return kept;
   }
 
   static Result<std::string> ReadFirstLine(const std::string& path);
@@ -204,7 +204,6 @@ class Demo {
   CliContext& ctx_;
   DemoArgs args_;
   DemoLayout layout_;
-  std::unique_ptr<lifeboat::Engine> engine_;
 };
 
 }  // namespace

@@ -9,7 +9,7 @@ void AddInitCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
   CLI::App* cmd = app.add_subcommand("init", "create the repository");
   cmd->callback([&ctx, run] {
     *run = [&ctx] {
-      Result<std::unique_ptr<Engine>> engine = ctx.MakeEngine(/*confirm_new_password=*/true);
+      Result<Engine*> engine = ctx.MakeEngine(/*confirm_new_password=*/true);
       if (!engine.ok()) return ctx.Fail(engine.status());
       return ctx.Emit((*engine)->Init(), [](const nlohmann::json& r) {
         std::cout << "created repository " << r["repository"].get<std::string>() << "\n"

@@ -15,7 +15,7 @@ void AddLogCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
   cmd->add_option("--since", *since, "a duration (2d) or a time (2026-11-22T10:00:00Z)");
   cmd->callback([&ctx, run, instance, since] {
     *run = [&ctx, instance, since] {
-      Result<std::unique_ptr<Engine>> engine = ctx.MakeEngine();
+      Result<Engine*> engine = ctx.MakeEngine();
       if (!engine.ok()) return ctx.Fail(engine.status());
       LogParams params;
       if (!instance->empty()) params.instance = *instance;

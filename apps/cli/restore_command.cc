@@ -49,7 +49,7 @@ void AddRestoreCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
                 "restore a backup older than the restore window");
   cmd->callback([&ctx, run, args] {
     *run = [&ctx, args] {
-      Result<std::unique_ptr<Engine>> engine = ctx.MakeEngine();
+      Result<Engine*> engine = ctx.MakeEngine();
       if (!engine.ok()) return ctx.Fail(engine.status());
       RestoreParams params;
       params.snapshot = args->snapshot;

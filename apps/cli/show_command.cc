@@ -12,7 +12,7 @@ void AddShowCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
   cmd->add_option("snapshot", *snapshot, "backup id prefix, or latest")->required();
   cmd->callback([&ctx, run, snapshot] {
     *run = [&ctx, snapshot] {
-      Result<std::unique_ptr<Engine>> engine = ctx.MakeEngine();
+      Result<Engine*> engine = ctx.MakeEngine();
       if (!engine.ok()) return ctx.Fail(engine.status());
       return ctx.Emit((*engine)->Show(*snapshot), [](const nlohmann::json& m) {
         std::cout << "backup " << m["id"].get<std::string>() << "\n"

@@ -14,7 +14,7 @@ void AddSnapshotsCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
   cmd->add_option("--account", *account, "only this account's backups");
   cmd->callback([&ctx, run, instance, account] {
     *run = [&ctx, instance, account] {
-      Result<std::unique_ptr<Engine>> engine = ctx.MakeEngine();
+      Result<Engine*> engine = ctx.MakeEngine();
       if (!engine.ok()) return ctx.Fail(engine.status());
       SnapshotsParams params;
       if (!instance->empty()) params.instance = *instance;

@@ -56,7 +56,11 @@ Status RunOperation(Repository* repo, const OperationInfo& info, CancellationTok
     event.outcome = report.outcome;
     append("completed");
   } else {
-    event.outcome = status.code() == StatusCode::kFailedPrecondition ? "refused" : "failed";
+    switch (status.code()) {
+      case StatusCode::kFailedPrecondition: event.outcome = "refused"; break;
+      case StatusCode::kCancelled: event.outcome = "cancelled"; break;
+      default: event.outcome = "failed"; break;
+    }
     event.error = status.ToString();
     append("failed");
   }
