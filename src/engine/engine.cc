@@ -1,6 +1,6 @@
 // The engine: wires configuration, the repository, the drivers and the operations behind the
 // public API of include/lifeboat/engine.h. This is the only layer that names concrete
-// drivers (LocalObjectStore, SqliteSource).
+// drivers (LocalObjectStore, SqliteSource, PgSource).
 #include "lifeboat/engine.h"
 
 #include <unistd.h>
@@ -21,6 +21,7 @@
 #include "ops/snapshot_catalog.h"
 #include "repo/activity_log.h"
 #include "repo/repository.h"
+#include "source/postgres/pg_source.h"
 #include "source/sqlite/sqlite_source.h"
 #include "storage/local_object_store.h"
 
@@ -357,9 +358,10 @@ class Engine::Impl {
   }
 
   Result<std::unique_ptr<Source>> OpenSource(const ResolvedInstance& instance, bool create) {
-    if (instance.location.scheme != "sqlite") {
-      return UnimplementedError("instance " + instance.name + ": " + instance.location.scheme +
-                                " instances are not supported in this version");
+    if (instance.location.scheme == "postgresql") {
+      LB_ASSIGN_OR_RETURN(std::unique_ptr<PgSource> source,
+                          PgSource::Open(instance.location.url, RedactUrl(instance.location.url)));
+      return std::unique_ptr<Source>(std::move(source));
     }
     LB_ASSIGN_OR_RETURN(std::unique_ptr<SqliteSource> source,
                         SqliteSource::Open(instance.location.path, create));

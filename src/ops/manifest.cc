@@ -151,7 +151,9 @@ json ManifestToJson(const Manifest& m) {
   }
   json sequences = json::array();
   for (const SequenceValue& s : m.sequences) {
-    sequences.push_back({{"table", s.table}, {"name", s.name}, {"value", s.value}});
+    json entry = {{"table", s.table}, {"name", s.name}, {"value", s.value}};
+    if (!s.called) entry["called"] = false;
+    sequences.push_back(std::move(entry));
   }
   json excluded = json::array();
   for (const ExcludedTable& e : m.excluded) {
@@ -242,7 +244,8 @@ Result<Manifest> ManifestFromJson(const json& j, const std::string& id) {
         {r.String(o, "type"), r.String(o, "name"), r.String(o, "table", true), r.String(o, "sql")});
   }
   for (const json& s : r.Array(j, "sequences", true)) {
-    m.sequences.push_back({r.String(s, "table"), r.String(s, "name", true), r.Integer(s, "value")});
+    m.sequences.push_back({r.String(s, "table"), r.String(s, "name", true), r.Integer(s, "value"),
+                           !s.contains("called") || r.Bool(s, "called")});
   }
   for (const json& e : r.Array(j, "excluded", true)) {
     m.excluded.push_back({r.String(e, "name"), r.String(e, "reason", true)});

@@ -92,6 +92,12 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
     }
   }
 
+  if (backup.source_kind != source->kind()) {
+    return FailedPreconditionError("backup " + Short(backup.id) + " holds a " + backup.source_kind +
+                                   " database and " + request.instance + " is a " + source->kind() +
+                                   " database: restore it into a " + backup.source_kind +
+                                   " instance");
+  }
   // Maintenance starts here: the instance is ours until commit or rollback.
   LB_ASSIGN_OR_RETURN(std::unique_ptr<RestoreTransaction> tx,
                       source->BeginRestore(request.wait_millis));
@@ -166,6 +172,9 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
     for (const TableEntry& t : backup.tables) infos.push_back(t.ToTableInfo());
     LB_RETURN_IF_ERROR(tx->CreateMissing(infos, backup.schema_objects));
   }
+  std::vector<TableInfo> replaced;
+  for (const TableEntry* t : tables) replaced.push_back(t->ToTableInfo());
+  LB_RETURN_IF_ERROR(tx->PrepareReplace(replaced));
   for (const TableEntry* t : tables) {
     LB_RETURN_IF_ERROR(cancel->Check());
     meter.StartItem(t->name);

@@ -65,8 +65,9 @@ struct InstanceSchema {
 // The value a table's id generator has reached (sqlite_sequence, PostgreSQL sequences).
 struct SequenceValue {
   std::string table;
-  std::string name;  // sequence name ("" for SQLite's per-table sequence)
+  std::string name;  // sequence name, schema-qualified ("" for SQLite's per-table sequence)
   int64_t value = 0;
+  bool called = true;  // PostgreSQL's is_called: false when nextval() has not been called
 };
 
 struct TableStreamStats {
@@ -108,6 +109,13 @@ class RestoreTransaction {
   // database). Objects of tables that exist are left as they are.
   virtual Status CreateMissing(const std::vector<TableInfo>& tables,
                                const std::vector<SchemaObject>& objects) = 0;
+  // Announces, once and before the first ReplaceTable, every table that will be replaced, so
+  // that a driver can empty them together (PostgreSQL truncates tables that reference each
+  // other in one statement). The default does nothing.
+  virtual Status PrepareReplace(const std::vector<TableInfo>& tables) {
+    (void)tables;
+    return OkStatus();
+  }
   // Deletes every row of `table` and loads the rows of `rows` (section 8) without firing
   // triggers. The table must exist with the same columns.
   virtual Result<TableStreamStats> ReplaceTable(const TableInfo& table, ByteReader* rows,

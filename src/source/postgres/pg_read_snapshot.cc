@@ -1,0 +1,109 @@
+#include "source/postgres/pg_read_snapshot.h"
+
+namespace lifeboat {
+
+std::string PgCopyColumns(const TableInfo& table) {
+  std::string out = "(";
+  for (const ColumnInfo& c : table.columns) {
+    if (c.hidden) continue;
+    if (out.size() > 1) out += ", ";
+    out += PgQuoteIdentifier(c.name);
+  }
+  return out + ")";
+}
+
+Result<std::unique_ptr<PgReadSnapshot>> PgReadSnapshot::Begin(std::unique_ptr<PgConnection> conn,
+                                                              std::vector<std::string> schemas) {
+  LB_RETURN_IF_ERROR(conn->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                                "starting a read transaction"));
+  LB_ASSIGN_OR_RETURN(PgResult exported,
+                      conn->Query("SELECT pg_export_snapshot()", "exporting the snapshot"));
+  auto snapshot = std::make_unique<PgReadSnapshot>(conn.get(), std::move(schemas));
+  snapshot->exported_ = exported.GetString(0, 0);
+  snapshot->owned_ = std::move(conn);
+  return snapshot;
+}
+
+PgReadSnapshot::PgReadSnapshot(PgConnection* conn, std::vector<std::string> schemas)
+    : conn_(conn), schemas_(std::move(schemas)) {}
+
+PgReadSnapshot::~PgReadSnapshot() {
+  if (owned_) owned_->Exec("ROLLBACK", "ending the read transaction").IgnoreError();
+}
+
+Result<const PgCatalog*> PgReadSnapshot::Catalog() {
+  if (!catalog_) {
+    LB_ASSIGN_OR_RETURN(PgCatalog catalog, ReadPgCatalog(conn_, schemas_));
+    catalog_ = std::move(catalog);
+  }
+  return &*catalog_;
+}
+
+Result<const PgTable*> PgReadSnapshot::Find(const std::string& name) {
+  LB_ASSIGN_OR_RETURN(const PgCatalog* catalog, Catalog());
+  auto it = catalog->tables.find(name);
+  if (it == catalog->tables.end()) {
+    return NotFoundError("table " + name + " does not exist on PostgreSQL " + conn_->described());
+  }
+  return &it->second;
+}
+
+Result<InstanceSchema> PgReadSnapshot::Describe() {
+  LB_ASSIGN_OR_RETURN(const PgCatalog* catalog, Catalog());
+  return catalog->schema;
+}
+
+Result<std::optional<std::string>> PgReadSnapshot::QueryVersion(const std::string& sql) {
+  LB_RETURN_IF_ERROR(conn_->Exec("SAVEPOINT lifeboat_version", "reading the version"));
+  Result<PgResult> result = conn_->Query(sql, "running the version query");
+  if (!result.ok()) {
+    LB_RETURN_IF_ERROR(
+        conn_->Exec("ROLLBACK TO SAVEPOINT lifeboat_version; "
+                    "RELEASE SAVEPOINT lifeboat_version",
+                    "reading the version"));
+    return result.status();
+  }
+  LB_RETURN_IF_ERROR(conn_->Exec("RELEASE SAVEPOINT lifeboat_version", "reading the version"));
+  if (result->rows() == 0 || result->IsNull(0, 0)) return std::optional<std::string>();
+  return std::optional<std::string>(result->GetString(0, 0));
+}
+
+Result<uint64_t> PgReadSnapshot::EstimateSize(const TableInfo& table) {
+  LB_ASSIGN_OR_RETURN(const PgTable* found, Find(table.name));
+  return PgTableBytes(conn_, *found);
+}
+
+Result<TableStreamStats> PgReadSnapshot::StreamTable(
+    const TableInfo& table, ByteSink* out, CancellationToken* cancel,
+    const std::function<void(const TableStreamStats&)>& on_progress) {
+  LB_ASSIGN_OR_RETURN(const PgTable* found, Find(table.name));
+  const std::string columns = PgCopyColumns(table);
+  // COPY reads a partitioned table only through a query.
+  std::string sql = found->partitioned
+                        ? "COPY (SELECT " + columns.substr(1, columns.size() - 2) + " FROM " +
+                              found->Qualified() + ") TO STDOUT"
+                        : "COPY " + found->Qualified() + " " + columns + " TO STDOUT";
+  TableStreamStats stats;
+  LB_RETURN_IF_ERROR(
+      conn_->CopyOut(sql, "reading table " + table.name, cancel, [&](std::string_view row) {
+        Status written = out->Write(row);
+        if (!written.ok()) return written;
+        ++stats.rows;
+        stats.bytes += row.size();
+        if (on_progress && stats.rows % kProgressRows == 0) on_progress(stats);
+        return OkStatus();
+      }));
+  return stats;
+}
+
+Result<std::vector<SequenceValue>> PgReadSnapshot::ReadSequences(
+    const std::vector<std::string>& tables) {
+  std::vector<PgTable> found;
+  for (const std::string& name : tables) {
+    LB_ASSIGN_OR_RETURN(const PgTable* table, Find(name));
+    found.push_back(*table);
+  }
+  return ReadPgSequences(conn_, found);
+}
+
+}  // namespace lifeboat

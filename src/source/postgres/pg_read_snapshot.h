@@ -1,0 +1,66 @@
+// PgReadSnapshot: a ReadSnapshot (source.h) of a PostgreSQL database at one point in time.
+//
+// A snapshot made by Begin() owns its connection and a `REPEATABLE READ, READ ONLY`
+// transaction, whose snapshot it exports (pg_export_snapshot) so that other connections can
+// read the same point in time. One made with the borrowing constructor reads inside a
+// transaction owned by someone else (the restore's, which holds the tables locked).
+//
+// Rows stream as `COPY table (stored columns) TO STDOUT` in text format, in the table's
+// physical order, exactly as pg_dump reads them (FORMAT.md section 8.1); a partitioned table
+// is read through its parent, partition after partition. Generated columns are left out.
+// The version query runs inside a savepoint, so that a failing one does not end the snapshot.
+//
+// Thread-safety: one thread at a time. Ownership: the borrowed connection must outlive the
+// snapshot.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "source/postgres/pg_catalog.h"
+#include "source/postgres/pg_connection.h"
+#include "source/source.h"
+
+namespace lifeboat {
+
+class PgReadSnapshot : public ReadSnapshot {
+ public:
+  static constexpr uint64_t kProgressRows = 4096;
+
+  static Result<std::unique_ptr<PgReadSnapshot>> Begin(std::unique_ptr<PgConnection> conn,
+                                                       std::vector<std::string> schemas);
+  // Reads through `conn` inside its current transaction.
+  PgReadSnapshot(PgConnection* conn, std::vector<std::string> schemas);
+  ~PgReadSnapshot() override;
+
+  Result<InstanceSchema> Describe() override;
+  Result<std::optional<std::string>> QueryVersion(const std::string& sql) override;
+  Result<uint64_t> EstimateSize(const TableInfo& table) override;
+  Result<TableStreamStats> StreamTable(
+      const TableInfo& table, ByteSink* out, CancellationToken* cancel,
+      const std::function<void(const TableStreamStats&)>& on_progress) override;
+  Result<std::vector<SequenceValue>> ReadSequences(const std::vector<std::string>& tables) override;
+
+  // The exported snapshot's name ("" for a borrowing snapshot).
+  const std::string& exported() const { return exported_; }
+  // The catalog as Describe read it (read on first use).
+  Result<const PgCatalog*> Catalog();
+  // Drops the catalog read so far: the next call reads it again.
+  void ForgetCatalog() { catalog_.reset(); }
+  // The table Lifeboat calls `name`; NotFound naming the instance when there is none.
+  Result<const PgTable*> Find(const std::string& name);
+
+ private:
+  std::unique_ptr<PgConnection> owned_;
+  PgConnection* conn_;
+  std::vector<std::string> schemas_;
+  std::string exported_;
+  std::optional<PgCatalog> catalog_;
+};
+
+// The COPY column list of a table's stored columns: ("id", "title").
+std::string PgCopyColumns(const TableInfo& table);
+
+}  // namespace lifeboat

@@ -1,0 +1,198 @@
+#include "source/postgres/pg_restore_transaction.h"
+
+#include <map>
+
+namespace lifeboat {
+
+Result<std::unique_ptr<PgRestoreTransaction>> PgRestoreTransaction::Begin(
+    std::unique_ptr<PgConnection> conn, std::vector<std::string> schemas, int wait_millis) {
+  std::unique_ptr<PgRestoreTransaction> tx(
+      new PgRestoreTransaction(std::move(conn), std::move(schemas)));
+  PgConnection* c = tx->conn_.get();
+  LB_RETURN_IF_ERROR(
+      c->Exec("BEGIN; SET LOCAL lock_timeout = " + std::to_string(std::max(wait_millis, 1)),
+              "starting the restore transaction"));
+  LB_ASSIGN_OR_RETURN(const PgCatalog* catalog, tx->reader_.Catalog());
+  if (!catalog->tables.empty()) {
+    std::string tables;
+    for (const auto& [name, table] : catalog->tables) {
+      tables += (tables.empty() ? "" : ", ") + table.Qualified();
+    }
+    Status locked = c->Exec("LOCK TABLE " + tables + " IN ACCESS EXCLUSIVE MODE",
+                            "locking the tables for the restore");
+    if (locked.code() == StatusCode::kAborted) {
+      return AbortedError("PostgreSQL " + c->described() +
+                          " is in use: its tables could not be locked within " +
+                          std::to_string(wait_millis) +
+                          " ms (another session holds them); stop the application or retry");
+    }
+    LB_RETURN_IF_ERROR(locked);
+  }
+  // The catalog read before the lock may be stale: read it again under the lock.
+  tx->reader_.ForgetCatalog();
+  LB_RETURN_IF_ERROR(c->Exec("SAVEPOINT lifeboat_role", "starting the restore"));
+  if (c->Exec("SET LOCAL session_replication_role = replica", "holding back triggers").ok()) {
+    tx->replica_role_ = true;
+    LB_RETURN_IF_ERROR(c->Exec("RELEASE SAVEPOINT lifeboat_role", "starting the restore"));
+  } else {
+    LB_RETURN_IF_ERROR(
+        c->Exec("ROLLBACK TO SAVEPOINT lifeboat_role; RELEASE SAVEPOINT "
+                "lifeboat_role; SET CONSTRAINTS ALL DEFERRED",
+                "deferring constraints"));
+  }
+  return tx;
+}
+
+PgRestoreTransaction::PgRestoreTransaction(std::unique_ptr<PgConnection> conn,
+                                           std::vector<std::string> schemas)
+    : conn_(std::move(conn)), reader_(conn_.get(), std::move(schemas)) {}
+
+PgRestoreTransaction::~PgRestoreTransaction() {
+  Rollback();
+}
+
+Status PgRestoreTransaction::Guard(Status status) {
+  if (!status.ok() && failed_.ok()) {
+    failed_ = status;
+    Rollback();
+  }
+  return status;
+}
+
+Status PgRestoreTransaction::CreateMissing(const std::vector<TableInfo>& tables,
+                                           const std::vector<SchemaObject>& objects) {
+  (void)objects;
+  if (!failed_.ok()) return failed_;
+  for (const TableInfo& t : tables) {
+    if (reader_.Find(t.name).ok()) continue;
+    return Guard(UnimplementedError(
+        "table " + t.name + " does not exist on PostgreSQL " + conn_->described() +
+        ": restoring into an empty PostgreSQL database (a clone) is not supported yet; "
+        "create the schema first (pg_dump --schema-only of the source)"));
+  }
+  return OkStatus();
+}
+
+Status PgRestoreTransaction::PrepareReplace(const std::vector<TableInfo>& tables) {
+  if (!failed_.ok()) return failed_;
+  std::map<std::string, const PgTable*> replaced;  // by oid
+  for (const TableInfo& t : tables) {
+    Result<const PgTable*> found = reader_.Find(t.name);
+    if (!found.ok()) return Guard(found.status());
+    replaced[(*found)->oid] = *found;
+    replaced_oids_.push_back((*found)->oid);
+  }
+  Result<std::vector<PgForeignKey>> keys = ReadPgForeignKeys(conn_.get(), replaced_oids_);
+  if (!keys.ok()) return Guard(keys.status());
+  // A table referenced from outside the restore cannot be truncated.
+  std::set<std::string> referenced_from_outside;  // oids
+  for (const PgForeignKey& key : *keys) {
+    if (replaced.count(key.child_oid) != 0 || replaced.count(key.parent_oid) == 0) continue;
+    if (!replica_role_) {
+      return Guard(FailedPreconditionError(
+          "table " + replaced[key.parent_oid]->name + " is referenced by " + key.child +
+          " (foreign key " + key.name + "), which this restore leaves alone: emptying it " +
+          "needs session_replication_role = replica, which the role of " + conn_->described() +
+          " may not set; grant it (GRANT SET ON PARAMETER session_replication_role) or " +
+          "restore " + key.child + " too"));
+    }
+    referenced_from_outside.insert(key.parent_oid);
+  }
+  std::string truncate;
+  for (const auto& [oid, table] : replaced) {
+    const std::string qualified = table->Qualified();
+    if (!replica_role_) {
+      Status disabled = conn_->Exec("ALTER TABLE " + qualified + " DISABLE TRIGGER USER",
+                                    "disabling the triggers of table " + table->name);
+      if (!disabled.ok()) return Guard(disabled);
+      triggers_disabled_.insert(qualified);
+    }
+    if (referenced_from_outside.count(oid) != 0) {
+      Status deleted = conn_->Exec("DELETE FROM " + qualified, "emptying table " + table->name);
+      if (!deleted.ok()) return Guard(deleted);
+    } else {
+      truncate += (truncate.empty() ? "" : ", ") + qualified;
+    }
+  }
+  if (!truncate.empty()) {
+    Status emptied = conn_->Exec("TRUNCATE " + truncate, "emptying the restored tables");
+    if (!emptied.ok()) return Guard(emptied);
+  }
+  prepared_ = true;
+  return OkStatus();
+}
+
+Result<TableStreamStats> PgRestoreTransaction::ReplaceTable(const TableInfo& table,
+                                                            ByteReader* rows,
+                                                            CancellationToken* cancel) {
+  if (!failed_.ok()) return failed_;
+  if (!prepared_) LB_RETURN_IF_ERROR(PrepareReplace({table}));
+  Result<const PgTable*> found = reader_.Find(table.name);
+  if (!found.ok()) return Guard(found.status());
+  Result<uint64_t> loaded =
+      conn_->CopyIn("COPY " + (*found)->Qualified() + " " + PgCopyColumns(table) + " FROM STDIN",
+                    "loading table " + table.name, rows, cancel);
+  if (!loaded.ok()) return Guard(loaded.status());
+  TableStreamStats stats;
+  stats.rows = *loaded;
+  return stats;
+}
+
+Status PgRestoreTransaction::SetSequences(const std::vector<SequenceValue>& values) {
+  if (!failed_.ok()) return failed_;
+  for (const SequenceValue& v : values) {
+    Result<PgResult> set = conn_->Query(
+        "SELECT setval($1::regclass, $2::bigint, $3::boolean)", "setting sequence " + v.name,
+        {v.name, std::to_string(v.value), v.called ? "true" : "false"});
+    if (!set.ok()) return Guard(set.status());
+  }
+  return OkStatus();
+}
+
+Status PgRestoreTransaction::CheckForeignKeys() {
+  LB_ASSIGN_OR_RETURN(std::vector<PgForeignKey> keys,
+                      ReadPgForeignKeys(conn_.get(), replaced_oids_));
+  std::vector<std::string> broken;
+  for (const PgForeignKey& key : keys) {
+    std::string not_null, match;
+    for (size_t i = 0; i < key.child_columns.size(); ++i) {
+      not_null += " AND c." + PgQuoteIdentifier(key.child_columns[i]) + " IS NOT NULL";
+      match += std::string(i ? " AND " : "") + "p." + PgQuoteIdentifier(key.parent_columns[i]) +
+               " = c." + PgQuoteIdentifier(key.child_columns[i]);
+    }
+    LB_ASSIGN_OR_RETURN(
+        PgResult orphans,
+        conn_->Query("SELECT count(*) FROM " + key.child + " c WHERE true" + not_null +
+                         " AND NOT EXISTS (SELECT 1 FROM " + key.parent + " p WHERE " + match + ")",
+                     "checking foreign key " + key.name));
+    if (int64_t n = orphans.GetInt64(0, 0); n > 0) {
+      broken.push_back(key.child + " (" + std::to_string(n) + " rows; foreign key " + key.name +
+                       " to " + key.parent + ")");
+    }
+  }
+  if (broken.empty()) return OkStatus();
+  std::string list;
+  for (const std::string& b : broken) list += (list.empty() ? "" : ", ") + b;
+  return FailedPreconditionError("the restore would leave rows that reference missing rows in " +
+                                 list + "; nothing was changed: restore the referenced tables too");
+}
+
+Status PgRestoreTransaction::Commit() {
+  if (!failed_.ok()) return failed_;
+  LB_RETURN_IF_ERROR(Guard(CheckForeignKeys()));
+  for (const std::string& table : triggers_disabled_) {
+    LB_RETURN_IF_ERROR(Guard(conn_->Exec("ALTER TABLE " + table + " ENABLE TRIGGER USER",
+                                         "enabling the triggers of " + table)));
+  }
+  LB_RETURN_IF_ERROR(Guard(conn_->Exec("COMMIT", "committing the restore")));
+  open_ = false;
+  return OkStatus();
+}
+
+void PgRestoreTransaction::Rollback() {
+  if (!open_) return;
+  open_ = false;
+  conn_->Exec("ROLLBACK", "rolling back the restore").IgnoreError();
+}
+
+}  // namespace lifeboat

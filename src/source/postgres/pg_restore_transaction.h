@@ -1,0 +1,65 @@
+// PgRestoreTransaction: a RestoreTransaction (source.h) on PostgreSQL, in one transaction.
+//
+// Begin locks every table of the instance's schemas in ACCESS EXCLUSIVE mode (waiting at
+// most `wait_millis`, then Aborted naming the instance), so the application can neither read
+// nor write them until the end. Triggers and foreign-key checks are held back while rows
+// load: with `session_replication_role = replica` when the role may set it (a superuser, or
+// on PostgreSQL 15 and newer `GRANT SET ON PARAMETER session_replication_role`); otherwise
+// user triggers are disabled for the load and constraints deferred where they can be.
+// PrepareReplace empties the replaced tables with one TRUNCATE; a table that a table outside
+// the restore references is emptied with DELETE instead (only under the replica role, where
+// DELETE fires no foreign-key action). Rows load with `COPY ... FROM STDIN`. Commit checks
+// every foreign key that touches a replaced table (one anti-join per key) and names the
+// offending constraint and tables before it commits; any failure rolls everything back.
+//
+// Thread-safety: one thread. Ownership: owns its connection.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "source/postgres/pg_connection.h"
+#include "source/postgres/pg_read_snapshot.h"
+#include "source/source.h"
+
+namespace lifeboat {
+
+class PgRestoreTransaction : public RestoreTransaction {
+ public:
+  static Result<std::unique_ptr<PgRestoreTransaction>> Begin(std::unique_ptr<PgConnection> conn,
+                                                             std::vector<std::string> schemas,
+                                                             int wait_millis);
+  ~PgRestoreTransaction() override;
+
+  ReadSnapshot* Reader() override { return &reader_; }
+  Status CreateMissing(const std::vector<TableInfo>& tables,
+                       const std::vector<SchemaObject>& objects) override;
+  Status PrepareReplace(const std::vector<TableInfo>& tables) override;
+  Result<TableStreamStats> ReplaceTable(const TableInfo& table, ByteReader* rows,
+                                        CancellationToken* cancel) override;
+  Status SetSequences(const std::vector<SequenceValue>& values) override;
+  Status Commit() override;
+  void Rollback() override;
+
+  // Whether the load runs with session_replication_role = replica.
+  bool replica_role() const { return replica_role_; }
+
+ private:
+  PgRestoreTransaction(std::unique_ptr<PgConnection> conn, std::vector<std::string> schemas);
+  // Runs `step`; on failure rolls back at once and keeps the error for every later call.
+  Status Guard(Status status);
+  Status CheckForeignKeys();
+
+  std::unique_ptr<PgConnection> conn_;
+  PgReadSnapshot reader_;
+  bool open_ = true;
+  Status failed_;
+  bool replica_role_ = false;
+  bool prepared_ = false;
+  std::vector<std::string> replaced_oids_;
+  std::set<std::string> triggers_disabled_;  // qualified names, when not in replica mode
+};
+
+}  // namespace lifeboat

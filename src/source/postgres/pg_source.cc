@@ -1,0 +1,84 @@
+#include "source/postgres/pg_source.h"
+
+#include <cctype>
+
+#include "source/postgres/pg_read_snapshot.h"
+#include "source/postgres/pg_restore_transaction.h"
+
+namespace lifeboat {
+namespace {
+
+// %XX decoding for the schema list (a schema name may hold ',' only percent-encoded).
+std::string PercentDecode(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(text[i + 1]) &&
+        std::isxdigit(text[i + 2])) {
+      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::pair<std::string, std::vector<std::string>>> SplitSchemaParameter(
+    const std::string& url) {
+  std::vector<std::string> schemas;
+  size_t query = url.find('?');
+  if (query == std::string::npos) return std::make_pair(url, std::vector<std::string>{"public"});
+  std::string kept;
+  std::string_view params = std::string_view(url).substr(query + 1);
+  while (!params.empty()) {
+    size_t amp = params.find('&');
+    std::string_view param = params.substr(0, amp);
+    params = amp == std::string_view::npos ? std::string_view() : params.substr(amp + 1);
+    if (param.substr(0, 7) == "schema=") {
+      std::string_view list = param.substr(7);
+      while (true) {
+        size_t comma = list.find(',');
+        std::string schema = PercentDecode(list.substr(0, comma));
+        if (schema.empty()) {
+          return InvalidArgumentError("the schema list in " + url.substr(0, query) +
+                                      "?... has an empty name: write ?schema=app or "
+                                      "?schema=app,audit");
+        }
+        schemas.push_back(std::move(schema));
+        if (comma == std::string_view::npos) break;
+        list = list.substr(comma + 1);
+      }
+    } else if (!param.empty()) {
+      kept += (kept.empty() ? "?" : "&") + std::string(param);
+    }
+  }
+  if (schemas.empty()) schemas.push_back("public");
+  return std::make_pair(url.substr(0, query) + kept, schemas);
+}
+
+Result<std::unique_ptr<PgSource>> PgSource::Open(const std::string& url, std::string described) {
+  LB_ASSIGN_OR_RETURN(auto split, SplitSchemaParameter(url));
+  PgConnectOptions options;
+  options.conninfo = std::move(split.first);
+  options.schemas = std::move(split.second);
+  options.described = std::move(described);
+  return std::unique_ptr<PgSource>(new PgSource(std::move(options)));
+}
+
+Result<std::unique_ptr<ReadSnapshot>> PgSource::BeginRead() {
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, Connect());
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<PgReadSnapshot> snapshot,
+                      PgReadSnapshot::Begin(std::move(conn), options_.schemas));
+  return std::unique_ptr<ReadSnapshot>(std::move(snapshot));
+}
+
+Result<std::unique_ptr<RestoreTransaction>> PgSource::BeginRestore(int wait_millis) {
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, Connect());
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<PgRestoreTransaction> tx,
+                      PgRestoreTransaction::Begin(std::move(conn), options_.schemas, wait_millis));
+  return std::unique_ptr<RestoreTransaction>(std::move(tx));
+}
+
+}  // namespace lifeboat

@@ -1,0 +1,51 @@
+// PgSource: the Source (source.h) for one PostgreSQL database, through libpq. BeginRead gives
+// a PgReadSnapshot (one REPEATABLE READ, READ ONLY transaction, its snapshot exported);
+// BeginRestore a PgRestoreTransaction (one transaction holding every table of the instance's
+// schemas in ACCESS EXCLUSIVE mode). Rows travel as COPY text (FORMAT.md section 8.1); the
+// manifest records the kind "postgresql" and the URL without its password.
+//
+// The instance is a libpq URL or key=value string plus Lifeboat's own `schema` parameter
+// (`postgresql://backup@db/tracker?schema=app,audit`: the schemas whose tables the instance
+// holds, the first one's tables named without their schema; default `public`), which is taken
+// out before libpq sees the rest. Passwords come from the URL, the file PGPASSFILE names
+// (default ~/.pgpass) or PGPASSWORD, as libpq reads them.
+//
+// Thread-safety: immutable after Open; every snapshot and restore has its own connection.
+// Errors: InvalidArgument for a malformed URL; connection errors as pg_connection.h says.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "source/postgres/pg_connection.h"
+#include "source/source.h"
+
+namespace lifeboat {
+
+class PgSource : public Source {
+ public:
+  // `described` is how messages and manifests name the instance (the URL, password redacted).
+  // Does not connect: the first Begin* does.
+  static Result<std::unique_ptr<PgSource>> Open(const std::string& url, std::string described);
+
+  std::string kind() const override { return "postgresql"; }
+  std::string Describe() const override { return options_.described; }
+  Result<std::unique_ptr<ReadSnapshot>> BeginRead() override;
+  Result<std::unique_ptr<RestoreTransaction>> BeginRestore(int wait_millis) override;
+
+  const std::vector<std::string>& schemas() const { return options_.schemas; }
+  Result<std::unique_ptr<PgConnection>> Connect() const { return PgConnection::Connect(options_); }
+
+ private:
+  explicit PgSource(PgConnectOptions options) : options_(std::move(options)) {}
+
+  const PgConnectOptions options_;
+};
+
+// Splits Lifeboat's `schema` parameter off a libpq URL: `url` without it, and the schemas
+// (["public"] when absent). InvalidArgument for an empty schema name.
+Result<std::pair<std::string, std::vector<std::string>>> SplitSchemaParameter(
+    const std::string& url);
+
+}  // namespace lifeboat
