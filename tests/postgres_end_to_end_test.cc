@@ -15,6 +15,7 @@ class PostgresEndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
     url_ = server().CreateDatabase("e2e");
+    copy_url_ = server().CreateDatabase("copy");
     db_ = PgTestServer::DatabaseOf(url_);
     server().Exec(db_, RichSchemaSql());
     server().Exec(db_, RichRowsSql());
@@ -36,7 +37,8 @@ class PostgresEndToEndTest : public ::testing::Test {
                   exclude +
                   "]\nmetadata = [\"settings\", \"projects\"]\n\n"
                   "[instance.prod]\nprofile = \"app\"\naccount = \"acme\"\ndatabase = \"" +
-                  url_ + "&schema=app,audit\"\n");
+                  url_ + "&schema=app,audit\"\n\n[instance.copy]\nprofile = \"app\"\n" +
+                  "account = \"acme\"\ndatabase = \"" + copy_url_ + "&schema=app,audit\"\n");
   }
 
   RunResult Cli(const std::vector<std::string>& args) const {
@@ -57,6 +59,7 @@ class PostgresEndToEndTest : public ::testing::Test {
 
   TempDir tmp_{"lifeboat-pg-e2e"};
   std::string url_;
+  std::string copy_url_;
   std::string db_;
 };
 
@@ -93,6 +96,26 @@ TEST_F(PostgresEndToEndTest, BackupThenRestoreAfterADamagingUpgradeGivesBackTheS
   EXPECT_EQ(safety, 1);
   RunResult check = Cli({"check", "--read-data"});
   EXPECT_EQ(check.exit_code, 0) << check.Describe();
+}
+
+TEST_F(PostgresEndToEndTest, CloneIntoAnEmptyDatabaseRecreatesTheSchemaAndGivesTheSameDump) {
+  const std::string before = Dump();
+  const std::string id = CliJson({"backup", "prod"})["snapshot"]["id"];
+  Sql("DELETE FROM app.comments");  // the source moves on; the clone is of the backup
+
+  RunResult cloned = Cli({"--json", "restore", id, "--to", "copy", "--yes"});
+  ASSERT_EQ(cloned.exit_code, 0) << cloned.Describe();
+  EXPECT_TRUE(cloned.Json()["clone"].get<bool>());
+  const std::string copy_db = PgTestServer::DatabaseOf(copy_url_);
+  EXPECT_EQ(server().PgDump(copy_db), before)
+      << "pg_dump of the clone differs from pg_dump of the source at backup time";
+
+  // The clone is a working instance: its sequences continue past the restored rows.
+  server().Exec(copy_db, "INSERT INTO app.comments (project_id, body) VALUES (1, 'new')");
+  std::unique_ptr<PgConnection> conn = server().Connect(copy_db);
+  Result<PgResult> max = conn->Query("SELECT max(id) FROM app.comments", "reading");
+  ASSERT_TRUE(max.ok());
+  EXPECT_EQ(max->GetInt64(0, 0), 501);
 }
 
 TEST_F(PostgresEndToEndTest, RestoreIntoAnotherVersionIsRefusedAndChangesNothing) {

@@ -173,6 +173,13 @@ Result<BackupOutcome> BackupFromSnapshot(Repository* repo, ReadSnapshot* snapsho
     }
   }
   LB_ASSIGN_OR_RETURN(m.sequences, snapshot->ReadSequences(included_names));
+  LB_ASSIGN_OR_RETURN(std::optional<SchemaScripts> scripts, snapshot->DumpSchema(cancel));
+  if (scripts) {
+    ManifestSchemaScripts& saved = m.schema_scripts.emplace();
+    saved.kind = scripts->kind;
+    LB_ASSIGN_OR_RETURN(saved.pre_data, SaveStream(repo, scripts->pre_data));
+    LB_ASSIGN_OR_RETURN(saved.post_data, SaveStream(repo, scripts->post_data));
+  }
 
   // Files are read after the tables (DESIGN.md §5): rows never point at files newer than them.
   if (request.files_root) {

@@ -166,7 +166,7 @@ json ManifestToJson(const Manifest& m) {
              {"bytes", m.files->bytes},
              {"content", StreamToJson(m.files->content)}};
   }
-  return {
+  json result = {
       {"format", 1},
       {"name", m.name},
       {"notes", m.notes},
@@ -190,6 +190,13 @@ json ManifestToJson(const Manifest& m) {
       {"stats",
        {{"new_blobs", m.new_blobs}, {"new_bytes", m.new_bytes}, {"stored_bytes", m.stored_bytes}}},
   };
+  // Written only when there are scripts, so that SQLite manifests stay as they were.
+  if (m.schema_scripts) {
+    result["schema_scripts"] = {{"kind", m.schema_scripts->kind},
+                                {"pre_data", StreamToJson(m.schema_scripts->pre_data)},
+                                {"post_data", StreamToJson(m.schema_scripts->post_data)}};
+  }
+  return result;
 }
 
 Result<Manifest> ManifestFromJson(const json& j, const std::string& id) {
@@ -249,6 +256,10 @@ Result<Manifest> ManifestFromJson(const json& j, const std::string& id) {
   }
   for (const json& e : r.Array(j, "excluded", true)) {
     m.excluded.push_back({r.String(e, "name"), r.String(e, "reason", true)});
+  }
+  if (const json* s = r.Field(j, "schema_scripts", json::value_t::object, true)) {
+    m.schema_scripts = ManifestSchemaScripts{r.String(*s, "kind"), r.Stream(*s, "pre_data"),
+                                             r.Stream(*s, "post_data")};
   }
   if (const json* f = r.Field(j, "files", json::value_t::object, true)) {
     ManifestFiles files;

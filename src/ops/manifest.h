@@ -39,6 +39,13 @@ struct ManifestFiles {
   StreamRef content;
 };
 
+// The schema as the database's own script (FORMAT.md §10), kept as two streams.
+struct ManifestSchemaScripts {
+  std::string kind;  // "pg_dump"
+  StreamRef pre_data;
+  StreamRef post_data;
+};
+
 struct ExcludedTable {
   std::string name;
   std::string reason;
@@ -63,6 +70,7 @@ struct Manifest {
   std::vector<TableEntry> tables;
   std::vector<SchemaObject> schema_objects;
   std::vector<SequenceValue> sequences;
+  std::optional<ManifestSchemaScripts> schema_scripts;
   std::vector<ExcludedTable> excluded;
   std::optional<ManifestFiles> files;
   uint64_t new_blobs = 0;

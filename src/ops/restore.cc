@@ -167,7 +167,16 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
   if (restore_files) total += backup.files->bytes;
   ProgressMeter meter(progress, clock, "restore", total, tables.size() + (restore_files ? 1 : 0));
 
-  if (outcome.clone) {
+  // A clone creates the schema: from the database's own script when the backup has one (the
+  // post-data part, indexes and constraints, follows the rows), else from the tables' DDL.
+  std::optional<SchemaScripts> scripts;
+  if (outcome.clone && backup.schema_scripts) {
+    scripts.emplace();
+    scripts->kind = backup.schema_scripts->kind;
+    LB_ASSIGN_OR_RETURN(scripts->pre_data, LoadStream(repo, backup.schema_scripts->pre_data));
+    LB_ASSIGN_OR_RETURN(scripts->post_data, LoadStream(repo, backup.schema_scripts->post_data));
+    LB_RETURN_IF_ERROR(tx->CreateFromScript(*scripts));
+  } else if (outcome.clone) {
     std::vector<TableInfo> infos;
     for (const TableEntry& t : backup.tables) infos.push_back(t.ToTableInfo());
     LB_RETURN_IF_ERROR(tx->CreateMissing(infos, backup.schema_objects));
@@ -195,6 +204,7 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
       if (t->name == s.table) sequences.push_back(s);
     }
   }
+  if (scripts) LB_RETURN_IF_ERROR(tx->CompleteFromScript(*scripts));
   LB_RETURN_IF_ERROR(tx->SetSequences(sequences));
   LB_RETURN_IF_ERROR(cancel->Check());
 

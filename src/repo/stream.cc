@@ -101,4 +101,21 @@ Result<size_t> StreamReader::Read(char* buf, size_t n) {
   return take;
 }
 
+Result<StreamRef> SaveStream(BlobStore* store, std::string_view data) {
+  StreamWriter writer(store);
+  LB_RETURN_IF_ERROR(writer.Write(data));
+  return writer.Finish();
+}
+
+Result<std::string> LoadStream(BlobStore* store, const StreamRef& ref) {
+  StreamReader reader(store, ref);
+  std::string out;
+  std::string buf(1 << 16, '\0');
+  for (;;) {
+    LB_ASSIGN_OR_RETURN(size_t got, reader.Read(buf.data(), buf.size()));
+    if (got == 0) return out;
+    out.append(buf.data(), got);
+  }
+}
+
 }  // namespace lifeboat

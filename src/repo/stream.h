@@ -75,4 +75,8 @@ class StreamReader : public ByteReader {
   uint64_t blobs_read_ = 0;
 };
 
+// A small stream written or read whole (a schema script).
+Result<StreamRef> SaveStream(BlobStore* store, std::string_view data);
+Result<std::string> LoadStream(BlobStore* store, const StreamRef& ref);
+
 }  // namespace lifeboat

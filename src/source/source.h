@@ -70,6 +70,14 @@ struct SequenceValue {
   bool called = true;  // PostgreSQL's is_called: false when nextval() has not been called
 };
 
+// A database's own script of its schema, for a clone into an empty database (PostgreSQL:
+// pg_dump --schema-only of the instance's schemas, FORMAT.md section 10).
+struct SchemaScripts {
+  std::string kind;       // "pg_dump"
+  std::string pre_data;   // schemas, types, functions, tables, sequences: before rows load
+  std::string post_data;  // indexes, constraints, triggers: after rows load
+};
+
 struct TableStreamStats {
   uint64_t rows = 0;
   uint64_t bytes = 0;  // bytes of row stream written
@@ -93,6 +101,12 @@ class ReadSnapshot {
       const std::function<void(const TableStreamStats&)>& on_progress) = 0;
   virtual Result<std::vector<SequenceValue>> ReadSequences(
       const std::vector<std::string>& tables) = 0;
+  // The schema as a script of the database's own, when the driver keeps one (nullopt: the
+  // tables' DDL and schema objects describe it, as for SQLite).
+  virtual Result<std::optional<SchemaScripts>> DumpSchema(CancellationToken* cancel) {
+    (void)cancel;
+    return std::optional<SchemaScripts>();
+  }
 };
 
 // An open restore: the instance is held exclusively (maintenance) from BeginRestore until
@@ -121,6 +135,15 @@ class RestoreTransaction {
   virtual Result<TableStreamStats> ReplaceTable(const TableInfo& table, ByteReader* rows,
                                                 CancellationToken* cancel) = 0;
   virtual Status SetSequences(const std::vector<SequenceValue>& values) = 0;
+  // A clone from SchemaScripts: CreateFromScript runs the pre-data part before the rows load,
+  // CompleteFromScript the post-data part after them. Unimplemented unless the driver keeps
+  // scripts.
+  virtual Status CreateFromScript(const SchemaScripts& scripts) {
+    return UnimplementedError("schema scripts of kind " + scripts.kind + " are not supported");
+  }
+  virtual Status CompleteFromScript(const SchemaScripts& scripts) {
+    return UnimplementedError("schema scripts of kind " + scripts.kind + " are not supported");
+  }
   // Checks foreign keys of the touched tables (error names the offending tables, and the
   // transaction is rolled back), then commits atomically.
   virtual Status Commit() = 0;

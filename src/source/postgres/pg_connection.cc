@@ -100,7 +100,7 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnectOptio
   const char* values[] = {options.conninfo.c_str(), "lifeboat", nullptr};
   PGconn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (raw == nullptr) return UnavailableError("cannot allocate a PostgreSQL connection");
-  std::unique_ptr<PgConnection> conn(new PgConnection(raw, options.described));
+  std::unique_ptr<PgConnection> conn(new PgConnection(raw, options));
   if (PQstatus(raw) != CONNECTION_OK) {
     std::string message = Trimmed(PQerrorMessage(raw));
     std::string text = "connecting to PostgreSQL " + options.described + ": " + message;
@@ -121,16 +121,41 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnectOptio
                                    std::to_string(PQserverVersion(raw)) +
                                    ": Lifeboat needs PostgreSQL 10 or newer");
   }
-  std::string path;
-  for (const std::string& schema : options.schemas) path += PgQuoteIdentifier(schema) + ", ";
-  path += "pg_catalog";
   LB_RETURN_IF_ERROR(conn->Exec(
       "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO'; SET IntervalStyle = 'postgres'; "
       "SET TimeZone = 'UTC'; SET extra_float_digits = 3; SET bytea_output = 'hex'; "
-      "SET standard_conforming_strings = on; SET search_path = " +
-          path,
+      "SET standard_conforming_strings = on",
       "setting up the session"));
+  LB_RETURN_IF_ERROR(conn->ResetSearchPath());
   return conn;
+}
+
+std::pair<std::string, std::vector<std::string>> PgConnection::HelperConnection() const {
+  std::string conninfo;
+  std::vector<std::string> env;
+  // The values in effect on this connection, as libpq resolved them.
+  PQconninfoOption* options = PQconninfo(conn_);
+  for (PQconninfoOption* o = options; o != nullptr && o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || *o->val == '\0') continue;
+    if (std::strcmp(o->keyword, "password") == 0) {
+      env.push_back(std::string("PGPASSWORD=") + o->val);
+      continue;
+    }
+    std::string value;
+    for (const char* c = o->val; *c; ++c) {
+      if (*c == '\'' || *c == '\\') value += '\\';
+      value += *c;
+    }
+    conninfo += std::string(conninfo.empty() ? "" : " ") + o->keyword + "='" + value + "'";
+  }
+  PQconninfoFree(options);
+  return {conninfo, env};
+}
+
+Status PgConnection::ResetSearchPath() {
+  std::string path;
+  for (const std::string& schema : options_.schemas) path += PgQuoteIdentifier(schema) + ", ";
+  return Exec("SET search_path = " + path + "pg_catalog", "setting the search path");
 }
 
 PgConnection::~PgConnection() {

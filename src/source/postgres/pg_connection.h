@@ -102,17 +102,25 @@ class PgConnection {
   int server_version() const { return PQserverVersion(conn_); }
   int backend_pid() const { return PQbackendPID(conn_); }
   const std::string& described() const { return described_; }
+  // What Connect was given: libpq parameters for helper programs (pg_dump), the schemas.
+  const PgConnectOptions& options() const { return options_; }
+  // The connection's parameters for a helper program: a key=value string without the
+  // password, and the environment that carries it (PGPASSWORD) when the URL has one.
+  std::pair<std::string, std::vector<std::string>> HelperConnection() const;
+  // Sets search_path back to the instance's schemas (after a script changed it).
+  Status ResetSearchPath();
   PGconn* get() const { return conn_; }
 
  private:
-  PgConnection(PGconn* conn, std::string described)
-      : conn_(conn), described_(std::move(described)) {}
+  PgConnection(PGconn* conn, PgConnectOptions options)
+      : conn_(conn), described_(options.described), options_(std::move(options)) {}
   Status ConnectionError(const std::string& action) const;
   // Asks the server to cancel the running statement (used when the token is cancelled).
   void CancelRunning() const;
 
   PGconn* conn_;
   std::string described_;
+  PgConnectOptions options_;
 };
 
 }  // namespace lifeboat

@@ -1,5 +1,7 @@
 #include "source/postgres/pg_read_snapshot.h"
 
+#include "base/subprocess.h"
+
 namespace lifeboat {
 
 std::string PgCopyColumns(const TableInfo& table) {
@@ -104,6 +106,36 @@ Result<std::vector<SequenceValue>> PgReadSnapshot::ReadSequences(
     found.push_back(*table);
   }
   return ReadPgSequences(conn_, found);
+}
+
+Result<std::optional<SchemaScripts>> PgReadSnapshot::DumpSchema(CancellationToken* cancel) {
+  if (exported_.empty()) return std::optional<SchemaScripts>();
+  SchemaScripts scripts;
+  scripts.kind = "pg_dump";
+  const auto [conninfo, env] = conn_->HelperConnection();
+  for (const char* section : {"pre-data", "post-data"}) {
+    std::vector<std::string> argv = {"pg_dump",
+                                     "--schema-only",
+                                     "--no-owner",
+                                     "--no-privileges",
+                                     "--section=" + std::string(section),
+                                     "--snapshot=" + exported_};
+    for (const std::string& schema : schemas_) argv.push_back("--schema=" + schema);
+    argv.push_back("--dbname=" + conninfo);
+    std::string& out = section == std::string("pre-data") ? scripts.pre_data : scripts.post_data;
+    Status dumped = RunProcess(
+        argv, env,
+        [&](std::string_view data) {
+          out.append(data);
+          return OkStatus();
+        },
+        cancel);
+    if (!dumped.ok()) {
+      return dumped.WithContext("dumping the schema of PostgreSQL " + conn_->described() +
+                                " with pg_dump (Debian package postgresql-client)");
+    }
+  }
+  return std::optional<SchemaScripts>(std::move(scripts));
 }
 
 }  // namespace lifeboat

@@ -42,6 +42,10 @@ class PgReadSnapshot : public ReadSnapshot {
       const TableInfo& table, ByteSink* out, CancellationToken* cancel,
       const std::function<void(const TableStreamStats&)>& on_progress) override;
   Result<std::vector<SequenceValue>> ReadSequences(const std::vector<std::string>& tables) override;
+  // pg_dump --schema-only of the instance's schemas, pre-data and post-data, on the exported
+  // snapshot, without owners and privileges (roles belong to the cluster, not the database).
+  // nullopt for a borrowing snapshot: pg_dump could not share its transaction.
+  Result<std::optional<SchemaScripts>> DumpSchema(CancellationToken* cancel) override;
 
   // The exported snapshot's name ("" for a borrowing snapshot).
   const std::string& exported() const { return exported_; }

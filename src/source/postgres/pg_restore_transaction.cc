@@ -67,10 +67,43 @@ Status PgRestoreTransaction::CreateMissing(const std::vector<TableInfo>& tables,
     if (reader_.Find(t.name).ok()) continue;
     return Guard(UnimplementedError(
         "table " + t.name + " does not exist on PostgreSQL " + conn_->described() +
-        ": restoring into an empty PostgreSQL database (a clone) is not supported yet; "
-        "create the schema first (pg_dump --schema-only of the source)"));
+        ": this backup holds no schema script to create it from (safety backups do not); "
+        "restore a regular backup, or create the schema first"));
   }
   return OkStatus();
+}
+
+Status PgRestoreTransaction::RunScript(const std::string& script, const std::string& action) {
+  if (!failed_.ok()) return failed_;
+  std::string sql;
+  size_t pos = 0;
+  while (pos < script.size()) {
+    size_t end = script.find('\n', pos);
+    end = end == std::string::npos ? script.size() : end + 1;
+    std::string_view line(script.data() + pos, end - pos);
+    pos = end;
+    if (line.rfind("\\restrict ", 0) == 0 || line.rfind("\\unrestrict ", 0) == 0) continue;
+    if (line.rfind("CREATE SCHEMA ", 0) == 0) {
+      sql += "CREATE SCHEMA IF NOT EXISTS ";
+      line.remove_prefix(14);
+    }
+    sql += line;
+  }
+  LB_RETURN_IF_ERROR(Guard(conn_->Exec(sql, action)));
+  LB_RETURN_IF_ERROR(Guard(conn_->ResetSearchPath()));
+  reader_.ForgetCatalog();
+  return OkStatus();
+}
+
+Status PgRestoreTransaction::CreateFromScript(const SchemaScripts& scripts) {
+  if (scripts.kind != "pg_dump") return RestoreTransaction::CreateFromScript(scripts);
+  return RunScript(scripts.pre_data, "creating the schema (pg_dump pre-data)");
+}
+
+Status PgRestoreTransaction::CompleteFromScript(const SchemaScripts& scripts) {
+  if (scripts.kind != "pg_dump") return RestoreTransaction::CompleteFromScript(scripts);
+  return RunScript(scripts.post_data,
+                   "creating indexes, constraints and triggers (pg_dump post-data)");
 }
 
 Status PgRestoreTransaction::PrepareReplace(const std::vector<TableInfo>& tables) {

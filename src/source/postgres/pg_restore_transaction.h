@@ -40,6 +40,10 @@ class PgRestoreTransaction : public RestoreTransaction {
   Result<TableStreamStats> ReplaceTable(const TableInfo& table, ByteReader* rows,
                                         CancellationToken* cancel) override;
   Status SetSequences(const std::vector<SequenceValue>& values) override;
+  // Runs pg_dump's script: `\restrict` lines (psql commands) are left out and `CREATE SCHEMA`
+  // becomes `CREATE SCHEMA IF NOT EXISTS`, so that an existing empty schema is fine.
+  Status CreateFromScript(const SchemaScripts& scripts) override;
+  Status CompleteFromScript(const SchemaScripts& scripts) override;
   Status Commit() override;
   void Rollback() override;
 
@@ -51,6 +55,7 @@ class PgRestoreTransaction : public RestoreTransaction {
   // Runs `step`; on failure rolls back at once and keeps the error for every later call.
   Status Guard(Status status);
   Status CheckForeignKeys();
+  Status RunScript(const std::string& script, const std::string& action);
 
   std::unique_ptr<PgConnection> conn_;
   PgReadSnapshot reader_;
