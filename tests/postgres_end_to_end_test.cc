@@ -154,5 +154,52 @@ TEST_F(PostgresEndToEndTest, ThePasswordInTheUrlStaysOutOfTheLogAndTheManifest) 
   EXPECT_NE(shown.out.find("***"), std::string::npos) << shown.out;
 }
 
+TEST_F(PostgresEndToEndTest,
+       ARestoreKilledInMaintenanceLeavesTheDataAndMaintenanceOffLetsUsersBackIn) {
+  // Enough rows that the restore is still running when the kill comes.
+  Sql("INSERT INTO app.comments (project_id, body) SELECT 1, repeat('row ', 20) || g "
+      "FROM generate_series(1, 200000) g");
+  const std::string id = CliJson({"backup", "prod"})["snapshot"]["id"];
+  Sql("DELETE FROM app.comments WHERE id % 2 = 0");
+  const std::string before = Dump();
+
+  std::unique_ptr<PgConnection> admin = server().Connect("postgres");
+  auto allows_connections = [&] {
+    Result<PgResult> r =
+        admin->Query("SELECT datallowconn FROM pg_database WHERE datname = $1", "reading", {db_});
+    return r.ok() && r->GetBool(0, 0);
+  };
+  std::vector<std::string> argv = {
+      kLifeboatCli, "--config", tmp_ / "lifeboat.toml", "restore", id, "--to", "prod", "--yes"};
+  Child restore(argv, RunOptions{});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (allows_connections() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_FALSE(allows_connections()) << "the restore never entered maintenance";
+  restore.Kill(SIGKILL);
+  RunResult killed = restore.Wait();
+  ASSERT_EQ(killed.signal, SIGKILL) << killed.Describe();
+
+  // Users are still kept out; the killed restore's server session ends and releases its lock.
+  EXPECT_FALSE(allows_connections());
+  RunResult off;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    off = Cli({"--json", "maintenance", "off", "prod"});
+    if (off.exit_code != 4) break;  // the dead session's lock is not released yet
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(off.exit_code, 0) << off.Describe();
+  EXPECT_TRUE(off.Json()["changed"].get<bool>());
+  EXPECT_TRUE(allows_connections());
+  EXPECT_EQ(Dump(), before) << "the killed restore changed the database";
+
+  // Nothing left to do the second time; both are in the activity log.
+  nlohmann::json again = CliJson({"maintenance", "off", "prod"});
+  EXPECT_FALSE(again["changed"].get<bool>());
+  nlohmann::json log = CliJson({"log"});
+  EXPECT_EQ(log.back()["operation"], "maintenance off");
+}
+
 }  // namespace
 }  // namespace lifeboat::testing

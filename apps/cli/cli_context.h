@@ -59,6 +59,7 @@ void AddShowCommand(CLI::App& app, CliContext& ctx, CommandRun* run);
 void AddRestoreCommand(CLI::App& app, CliContext& ctx, CommandRun* run);
 void AddCheckCommand(CLI::App& app, CliContext& ctx, CommandRun* run);
 void AddLogCommand(CLI::App& app, CliContext& ctx, CommandRun* run);
+void AddMaintenanceCommand(CLI::App& app, CliContext& ctx, CommandRun* run);
 void AddDemoCommand(CLI::App& app, CliContext& ctx, CommandRun* run);
 
 // Text helpers shared by the commands.

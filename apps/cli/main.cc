@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   AddRestoreCommand(app, ctx, &run);
   AddCheckCommand(app, ctx, &run);
   AddLogCommand(app, ctx, &run);
+  AddMaintenanceCommand(app, ctx, &run);
   AddDemoCommand(app, ctx, &run);
 
   try {

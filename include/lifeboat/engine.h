@@ -88,6 +88,10 @@ class Engine {
   Result<nlohmann::json> Restore(const RestoreParams& params);
   Result<nlohmann::json> Check(bool read_data);
   Result<nlohmann::json> Log(const LogParams& params);
+  // Takes an instance out of the maintenance mode a killed restore left behind (PostgreSQL:
+  // connections allowed again). {"instance", "changed", "message"}; exit code 4 while a live
+  // restore holds the instance.
+  Result<nlohmann::json> MaintenanceOff(const std::string& instance);
 
   void Cancel();
 

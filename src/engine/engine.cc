@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/encoding.h"
 #include "base/units.h"
+#include "codec/random.h"
 #include "engine/config.h"
 #include "engine/instance_url.h"
 #include "engine/json_views.h"
@@ -83,7 +84,7 @@ class Engine::Impl {
   Result<json> Backup(const BackupParams& params) {
     LB_ASSIGN_OR_RETURN(ResolvedInstance instance, ResolveInstance(params.instance));
     LB_RETURN_IF_ERROR(OpenRepository());
-    LB_ASSIGN_OR_RETURN(std::unique_ptr<Source> source, OpenSource(instance, false));
+    LB_ASSIGN_OR_RETURN(std::unique_ptr<Source> source, OpenSource(instance, false, "backup"));
 
     BackupRequest request;
     request.instance = instance.name;
@@ -158,7 +159,7 @@ class Engine::Impl {
     // removed again unless the restore completes.
     bool created =
         target.location.scheme == "sqlite" && !std::filesystem::exists(target.location.path);
-    LB_ASSIGN_OR_RETURN(std::unique_ptr<Source> source, OpenSource(target, true));
+    LB_ASSIGN_OR_RETURN(std::unique_ptr<Source> source, OpenSource(target, true, "restore"));
     Result<json> result = RestoreInto(params, target, backup, source.get());
     source.reset();
     if (created && (!result.ok() || params.dry_run)) {
@@ -287,6 +288,36 @@ class Engine::Impl {
     return events;
   }
 
+  // Undoes a maintenance mode a killed restore left behind, and logs it when a repository is
+  // configured.
+  Result<json> MaintenanceOff(const std::string& name) {
+    LB_ASSIGN_OR_RETURN(ResolvedInstance instance, ResolveInstance(name));
+    LB_ASSIGN_OR_RETURN(std::unique_ptr<Source> source,
+                        OpenSource(instance, false, "maintenance off"));
+    Result<std::string> done = source->LeaveMaintenance();
+    if (!repository_.empty()) {
+      LB_RETURN_IF_ERROR(OpenRepository());
+      ActivityLog log(repo_->store(), &repo_->sealer(), repo_->clock());
+      ActivityEvent event;
+      event.operation = "maintenance off";
+      event.op_id = ToHex(RandomBytes(8));
+      event.event = done.ok() ? "completed" : "failed";
+      event.user = options_.user;
+      event.host = options_.host;
+      event.instance = instance.name;
+      event.account = instance.account;
+      event.outcome = done.ok() ? "ok" : "failed";
+      if (!done.ok()) event.error = done.status().ToString();
+      if (done.ok()) event.notes = done->empty() ? "the instance was not in maintenance" : *done;
+      Status logged = log.Append(event);
+      if (!logged.ok()) Notice()("could not write the activity log: " + logged.ToString());
+    }
+    if (!done.ok()) return done.status();
+    return json{{"instance", instance.name},
+                {"changed", !done->empty()},
+                {"message", done->empty() ? "not in maintenance: nothing to do" : *done}};
+  }
+
  private:
   Result<std::unique_ptr<LocalObjectStore>> OpenStore(bool create) {
     if (repository_.empty()) {
@@ -357,10 +388,16 @@ class Engine::Impl {
                                                 : RedactUrl(instance.location.url);
   }
 
-  Result<std::unique_ptr<Source>> OpenSource(const ResolvedInstance& instance, bool create) {
+  // `operation` names the work in the database's session list ("lifeboat restore by ops@h").
+  Result<std::unique_ptr<Source>> OpenSource(const ResolvedInstance& instance, bool create,
+                                             const std::string& operation) {
     if (instance.location.scheme == "postgresql") {
+      PgSource::Options pg;
+      pg.described = RedactUrl(instance.location.url);
+      pg.label = "lifeboat " + operation + " by " + options_.user + "@" + options_.host;
+      pg.on_notice = Notice();
       LB_ASSIGN_OR_RETURN(std::unique_ptr<PgSource> source,
-                          PgSource::Open(instance.location.url, RedactUrl(instance.location.url)));
+                          PgSource::Open(instance.location.url, std::move(pg)));
       return std::unique_ptr<Source>(std::move(source));
     }
     LB_ASSIGN_OR_RETURN(std::unique_ptr<SqliteSource> source,
@@ -452,6 +489,9 @@ Result<json> Engine::Check(bool read_data) {
 }
 Result<json> Engine::Log(const LogParams& params) {
   return impl_->Log(params);
+}
+Result<json> Engine::MaintenanceOff(const std::string& instance) {
+  return impl_->MaintenanceOff(instance);
 }
 void Engine::Cancel() {
   impl_->Cancel();

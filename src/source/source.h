@@ -159,6 +159,9 @@ class Source {
   virtual Result<std::unique_ptr<ReadSnapshot>> BeginRead() = 0;
   // Fails with Aborted when the instance cannot be locked exclusively within `wait_millis`.
   virtual Result<std::unique_ptr<RestoreTransaction>> BeginRestore(int wait_millis) = 0;
+  // Takes the instance out of a maintenance mode that a killed restore left behind; returns
+  // what it did ("" when there was nothing to do). Aborted while a live restore holds it.
+  virtual Result<std::string> LeaveMaintenance() { return std::string(); }
 };
 
 }  // namespace lifeboat

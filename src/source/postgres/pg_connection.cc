@@ -96,9 +96,20 @@ int64_t PgResult::GetInt64(int row, int column) const {
 }
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnectOptions& options) {
-  const char* keys[] = {"dbname", "fallback_application_name", nullptr};
-  const char* values[] = {options.conninfo.c_str(), "lifeboat", nullptr};
-  PGconn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  // Later keywords override what the URL (expanded from the first dbname) says.
+  std::vector<const char*> keys = {"dbname", "fallback_application_name"};
+  std::vector<const char*> values = {options.conninfo.c_str(), "lifeboat"};
+  if (!options.database_override.empty()) {
+    keys.push_back("dbname");
+    values.push_back(options.database_override.c_str());
+  }
+  if (!options.application_name.empty()) {
+    keys.push_back("application_name");
+    values.push_back(options.application_name.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* raw = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (raw == nullptr) return UnavailableError("cannot allocate a PostgreSQL connection");
   std::unique_ptr<PgConnection> conn(new PgConnection(raw, options));
   if (PQstatus(raw) != CONNECTION_OK) {

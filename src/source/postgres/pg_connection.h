@@ -72,6 +72,11 @@ struct PgConnectOptions {
   std::string described;
   // search_path: the instance's schemas, first one first.
   std::vector<std::string> schemas = {"public"};
+  // Connect to this database of the cluster instead (maintenance work from `postgres`).
+  std::string database_override;
+  // How the session shows in pg_stat_activity ("lifeboat restore by ops@app-1"); empty: the
+  // URL's, else "lifeboat".
+  std::string application_name;
 };
 
 class PgConnection {

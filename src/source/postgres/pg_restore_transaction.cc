@@ -5,9 +5,11 @@
 namespace lifeboat {
 
 Result<std::unique_ptr<PgRestoreTransaction>> PgRestoreTransaction::Begin(
-    std::unique_ptr<PgConnection> conn, std::vector<std::string> schemas, int wait_millis) {
+    std::unique_ptr<PgConnection> conn, std::vector<std::string> schemas, int wait_millis,
+    PgMaintenance maintenance) {
   std::unique_ptr<PgRestoreTransaction> tx(
       new PgRestoreTransaction(std::move(conn), std::move(schemas)));
+  tx->maintenance_ = std::move(maintenance);
   PgConnection* c = tx->conn_.get();
   LB_RETURN_IF_ERROR(
       c->Exec("BEGIN; SET LOCAL lock_timeout = " + std::to_string(std::max(wait_millis, 1)),
@@ -217,15 +219,20 @@ Status PgRestoreTransaction::Commit() {
     LB_RETURN_IF_ERROR(Guard(conn_->Exec("ALTER TABLE " + table + " ENABLE TRIGGER USER",
                                          "enabling the triggers of " + table)));
   }
-  LB_RETURN_IF_ERROR(Guard(conn_->Exec("COMMIT", "committing the restore")));
+  return Guard(End("COMMIT"));
+}
+
+Status PgRestoreTransaction::End(const std::string& sql) {
   open_ = false;
-  return OkStatus();
+  Status ended =
+      conn_->Exec(sql, sql == "COMMIT" ? "committing the restore" : "rolling back the restore");
+  Status left = LeavePgMaintenance(conn_.get(), maintenance_);
+  maintenance_ = {};
+  return ended.ok() ? left : ended;
 }
 
 void PgRestoreTransaction::Rollback() {
-  if (!open_) return;
-  open_ = false;
-  conn_->Exec("ROLLBACK", "rolling back the restore").IgnoreError();
+  if (open_) End("ROLLBACK").IgnoreError();
 }
 
 }  // namespace lifeboat

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "source/postgres/pg_connection.h"
+#include "source/postgres/pg_maintenance.h"
 #include "source/postgres/pg_read_snapshot.h"
 #include "source/source.h"
 
@@ -28,9 +29,11 @@ namespace lifeboat {
 
 class PgRestoreTransaction : public RestoreTransaction {
  public:
+  // `maintenance` (pg_maintenance.h) is left when the transaction ends, however it ends.
   static Result<std::unique_ptr<PgRestoreTransaction>> Begin(std::unique_ptr<PgConnection> conn,
                                                              std::vector<std::string> schemas,
-                                                             int wait_millis);
+                                                             int wait_millis,
+                                                             PgMaintenance maintenance = {});
   ~PgRestoreTransaction() override;
 
   ReadSnapshot* Reader() override { return &reader_; }
@@ -52,6 +55,8 @@ class PgRestoreTransaction : public RestoreTransaction {
 
  private:
   PgRestoreTransaction(std::unique_ptr<PgConnection> conn, std::vector<std::string> schemas);
+  // Ends the transaction (COMMIT or ROLLBACK) and leaves maintenance.
+  Status End(const std::string& sql);
   // Runs `step`; on failure rolls back at once and keeps the error for every later call.
   Status Guard(Status status);
   Status CheckForeignKeys();
@@ -59,6 +64,7 @@ class PgRestoreTransaction : public RestoreTransaction {
 
   std::unique_ptr<PgConnection> conn_;
   PgReadSnapshot reader_;
+  PgMaintenance maintenance_;
   bool open_ = true;
   Status failed_;
   bool replica_role_ = false;

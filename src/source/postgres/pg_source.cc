@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "source/postgres/pg_maintenance.h"
 #include "source/postgres/pg_read_snapshot.h"
 #include "source/postgres/pg_restore_transaction.h"
 
@@ -58,17 +59,36 @@ Result<std::pair<std::string, std::vector<std::string>>> SplitSchemaParameter(
   return std::make_pair(url.substr(0, query) + kept, schemas);
 }
 
-Result<std::unique_ptr<PgSource>> PgSource::Open(const std::string& url, std::string described) {
+Result<std::unique_ptr<PgSource>> PgSource::Open(const std::string& url, Options options) {
   LB_ASSIGN_OR_RETURN(auto split, SplitSchemaParameter(url));
-  PgConnectOptions options;
-  options.conninfo = std::move(split.first);
-  options.schemas = std::move(split.second);
-  options.described = std::move(described);
-  return std::unique_ptr<PgSource>(new PgSource(std::move(options)));
+  PgConnectOptions connect;
+  connect.conninfo = std::move(split.first);
+  connect.schemas = std::move(split.second);
+  connect.described = std::move(options.described);
+  connect.application_name = std::move(options.label);
+  return std::unique_ptr<PgSource>(new PgSource(std::move(connect), std::move(options.on_notice)));
+}
+
+Result<std::unique_ptr<PgConnection>> PgSource::Connect() const {
+  Result<std::unique_ptr<PgConnection>> conn = PgConnection::Connect(options_);
+  if (conn.ok() ||
+      conn.status().message().find("is not currently accepting connections") == std::string::npos) {
+    return conn;
+  }
+  LB_ASSIGN_OR_RETURN(std::string recovered,
+                      RecoverPgMaintenance(options_, PgTargetDatabase(options_.conninfo)));
+  if (recovered.empty()) return conn;
+  if (on_notice_) on_notice_(recovered);
+  return PgConnection::Connect(options_);
+}
+
+Result<std::string> PgSource::LeaveMaintenance() {
+  return RecoverPgMaintenance(options_, PgTargetDatabase(options_.conninfo));
 }
 
 Result<std::unique_ptr<ReadSnapshot>> PgSource::BeginRead() {
   LB_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, Connect());
+  LB_RETURN_IF_ERROR(TakePgOperationLock(conn.get()));
   LB_ASSIGN_OR_RETURN(std::unique_ptr<PgReadSnapshot> snapshot,
                       PgReadSnapshot::Begin(std::move(conn), options_.schemas));
   return std::unique_ptr<ReadSnapshot>(std::move(snapshot));
@@ -76,8 +96,14 @@ Result<std::unique_ptr<ReadSnapshot>> PgSource::BeginRead() {
 
 Result<std::unique_ptr<RestoreTransaction>> PgSource::BeginRestore(int wait_millis) {
   LB_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, Connect());
+  LB_RETURN_IF_ERROR(TakePgOperationLock(conn.get()));
+  std::string notice;
+  LB_ASSIGN_OR_RETURN(PgMaintenance maintenance,
+                      EnterPgMaintenance(conn.get(), options_.application_name, &notice));
+  if (!notice.empty() && on_notice_) on_notice_(notice);
   LB_ASSIGN_OR_RETURN(std::unique_ptr<PgRestoreTransaction> tx,
-                      PgRestoreTransaction::Begin(std::move(conn), options_.schemas, wait_millis));
+                      PgRestoreTransaction::Begin(std::move(conn), options_.schemas, wait_millis,
+                                                  std::move(maintenance)));
   return std::unique_ptr<RestoreTransaction>(std::move(tx));
 }
 

@@ -14,6 +14,7 @@
 // Errors: InvalidArgument for a malformed URL; connection errors as pg_connection.h says.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,22 +26,33 @@ namespace lifeboat {
 
 class PgSource : public Source {
  public:
-  // `described` is how messages and manifests name the instance (the URL, password redacted).
+  struct Options {
+    std::string described;  // how messages and manifests name it: the URL, password redacted
+    std::string label;      // who works on it, for pg_stat_activity: "lifeboat backup by ops@h"
+    // Lines worth showing (a maintenance mode left by a killed process was undone).
+    std::function<void(const std::string&)> on_notice;
+  };
   // Does not connect: the first Begin* does.
-  static Result<std::unique_ptr<PgSource>> Open(const std::string& url, std::string described);
+  static Result<std::unique_ptr<PgSource>> Open(const std::string& url, Options options);
 
   std::string kind() const override { return "postgresql"; }
   std::string Describe() const override { return options_.described; }
   Result<std::unique_ptr<ReadSnapshot>> BeginRead() override;
   Result<std::unique_ptr<RestoreTransaction>> BeginRestore(int wait_millis) override;
+  // pg_maintenance.h: RecoverPgMaintenance on the instance's database.
+  Result<std::string> LeaveMaintenance() override;
 
   const std::vector<std::string>& schemas() const { return options_.schemas; }
-  Result<std::unique_ptr<PgConnection>> Connect() const { return PgConnection::Connect(options_); }
+  // A connection to the instance. A database that refuses connections because a killed
+  // Lifeboat restore left it in maintenance is taken out of it first (with a notice).
+  Result<std::unique_ptr<PgConnection>> Connect() const;
 
  private:
-  explicit PgSource(PgConnectOptions options) : options_(std::move(options)) {}
+  PgSource(PgConnectOptions options, std::function<void(const std::string&)> on_notice)
+      : options_(std::move(options)), on_notice_(std::move(on_notice)) {}
 
   const PgConnectOptions options_;
+  const std::function<void(const std::string&)> on_notice_;
 };
 
 // Splits Lifeboat's `schema` parameter off a libpq URL: `url` without it, and the schemas

@@ -35,8 +35,12 @@ class PgSourceTest : public ::testing::Test {
 
   static PgTestServer& server() { return PgTestServer::Shared(); }
 
-  static std::unique_ptr<PgSource> Open(const std::string& url) {
-    Result<std::unique_ptr<PgSource>> source = PgSource::Open(url, url);
+  std::unique_ptr<PgSource> Open(const std::string& url, const std::string& label = "test") {
+    PgSource::Options options;
+    options.described = url;
+    options.label = "lifeboat " + label + " by tester@test-host";
+    options.on_notice = [this](const std::string& text) { notices_.push_back(text); };
+    Result<std::unique_ptr<PgSource>> source = PgSource::Open(url, std::move(options));
     EXPECT_TRUE(source.ok()) << source.status().ToString();
     return std::move(source).value();
   }
@@ -106,6 +110,19 @@ class PgSourceTest : public ::testing::Test {
     return r.ok() ? r->GetInt64(0, 0) : -1;
   }
 
+  // pg_database.datallowconn and the maintenance mark of the test's database.
+  std::pair<bool, std::string> MaintenanceState() {
+    std::unique_ptr<PgConnection> admin = server().Connect("postgres");
+    Result<PgResult> r = admin->Query(
+        "SELECT d.datallowconn, COALESCE((SELECT string_agg(c, ',') FROM pg_db_role_setting s, "
+        "unnest(s.setconfig) c WHERE s.setdatabase = d.oid AND c LIKE 'lifeboat.%'), '') "
+        "FROM pg_database d WHERE d.datname = $1",
+        "reading", {db_});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return {r->GetBool(0, 0), r->GetString(0, 1)};
+  }
+
+  std::vector<std::string> notices_;
   CancellationToken cancel_;
   std::string url_;
   std::string db_;
@@ -240,31 +257,107 @@ TEST_F(PgSourceTest, ABrokenForeignKeyRollsEverythingBackAndNamesTheTables) {
   EXPECT_EQ(Dump(), before) << "a failed restore changed the database";
 }
 
-TEST_F(PgSourceTest, ATableHeldByTheApplicationMakesTheRestoreWaitThenFailAsBusy) {
+TEST_F(PgSourceTest, AnApplicationSessionHoldingATableIsLoggedOutAndTheRestoreGoesOn) {
   Saved saved = Save(source_.get());
+  Damage();
   std::unique_ptr<PgConnection> app = server().Connect(db_);
   ASSERT_TRUE(app->Exec("BEGIN; LOCK TABLE app.no_key IN ROW EXCLUSIVE MODE", "app").ok());
-  Result<std::unique_ptr<RestoreTransaction>> tx = source_->BeginRestore(300);
-  ASSERT_EQ(tx.status().code(), StatusCode::kAborted) << tx.status().ToString();
-  EXPECT_NE(tx.status().message().find("in use"), std::string::npos);
-  ASSERT_TRUE(app->Exec("ROLLBACK", "app").ok());
-  EXPECT_TRUE(Restore(source_.get(), saved).ok());
-}
-
-TEST_F(PgSourceTest, TheRestoreHoldsTheTablesUntilItEnds) {
-  Result<std::unique_ptr<RestoreTransaction>> tx = source_->BeginRestore(2000);
-  ASSERT_TRUE(tx.ok()) << tx.status().ToString();
-  std::unique_ptr<PgConnection> app = server().Connect(db_);
-  Status read = app->Exec("SET lock_timeout = 200; SELECT count(*) FROM app.projects", "app");
-  EXPECT_EQ(read.code(), StatusCode::kAborted) << "the application could read during a restore";
-  (*tx)->Rollback();
-  EXPECT_TRUE(app->Exec("SELECT count(*) FROM app.projects", "app").ok());
+  Status restored = Restore(source_.get(), saved);
+  ASSERT_TRUE(restored.ok()) << restored.ToString();
+  EXPECT_FALSE(app->Exec("COMMIT", "app").ok()) << "the application's session survived";
+  EXPECT_EQ(Count("SELECT count(*) FROM app.no_key"), 4);
 }
 
 TEST_F(PgSourceTest, AMissingDatabaseIsNotFound) {
   std::unique_ptr<PgSource> missing = Open(server().Url("no_such_database"));
   Result<std::unique_ptr<ReadSnapshot>> read = missing->BeginRead();
   EXPECT_EQ(read.status().code(), StatusCode::kNotFound) << read.status().ToString();
+}
+
+// Maintenance mode and exclusion
+
+TEST_F(PgSourceTest, ARestoreLogsOtherSessionsOutAndRefusesNewOnesUntilItEnds) {
+  std::unique_ptr<PgConnection> app = server().Connect(db_);
+  ASSERT_TRUE(app->Exec("SELECT 1", "app").ok());
+  Result<std::unique_ptr<RestoreTransaction>> tx = source_->BeginRestore(2000);
+  ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+
+  EXPECT_FALSE(app->Exec("SELECT 1", "app").ok()) << "the application's session survived";
+  Result<std::unique_ptr<PgConnection>> newcomer = [&] {
+    PgConnectOptions options;
+    options.conninfo = url_;
+    options.described = url_;
+    return PgConnection::Connect(options);
+  }();
+  ASSERT_FALSE(newcomer.ok());
+  EXPECT_NE(newcomer.status().message().find("not currently accepting connections"),
+            std::string::npos)
+      << newcomer.status().ToString();
+  auto [allowed, mark] = MaintenanceState();
+  EXPECT_FALSE(allowed);
+  EXPECT_NE(mark.find("lifeboat test by tester@test-host"), std::string::npos) << mark;
+
+  (*tx)->Rollback();
+  auto [allowed_after, mark_after] = MaintenanceState();
+  EXPECT_TRUE(allowed_after);
+  EXPECT_EQ(mark_after, "");
+  EXPECT_NO_THROW(server().Connect(db_));
+}
+
+TEST_F(PgSourceTest, MaintenanceLeftByAKilledRestoreIsUndoneByTheNextRun) {
+  // What a restore killed mid-way leaves: the mark and refused connections, no lock holder.
+  server().Exec("postgres", "ALTER DATABASE " + PgQuoteIdentifier(db_) +
+                                " SET lifeboat.maintenance = 'lifeboat restore by ops@gone "
+                                "since yesterday'; ALTER DATABASE " +
+                                PgQuoteIdentifier(db_) + " ALLOW_CONNECTIONS false");
+  Result<std::unique_ptr<ReadSnapshot>> snapshot = source_->BeginRead();
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  ASSERT_EQ(notices_.size(), 1u);
+  EXPECT_NE(notices_[0].find("ops@gone"), std::string::npos) << notices_[0];
+  EXPECT_TRUE(MaintenanceState().first);
+  EXPECT_EQ(MaintenanceState().second, "");
+}
+
+TEST_F(PgSourceTest, MaintenanceOffRefusesWhileTheRestoreLivesAndWorksAfterwards) {
+  Result<std::unique_ptr<RestoreTransaction>> tx = source_->BeginRestore(2000);
+  ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+  std::unique_ptr<PgSource> other = Open(url_ + "&schema=app,audit", "backup");
+  Result<std::string> off = other->LeaveMaintenance();
+  EXPECT_EQ(off.status().code(), StatusCode::kAborted) << off.status().ToString();
+  EXPECT_NE(off.status().message().find("lifeboat test by tester@test-host"), std::string::npos)
+      << off.status().message();
+  Result<std::unique_ptr<ReadSnapshot>> read = other->BeginRead();
+  EXPECT_EQ(read.status().code(), StatusCode::kAborted) << read.status().ToString();
+  EXPECT_FALSE(MaintenanceState().first) << "a live restore's maintenance was undone";
+
+  (*tx)->Rollback();
+  Result<std::string> nothing = other->LeaveMaintenance();
+  ASSERT_TRUE(nothing.ok()) << nothing.status().ToString();
+  EXPECT_EQ(*nothing, "");
+}
+
+TEST_F(PgSourceTest, AnAdministratorsRefusalIsNotLifeboatsToUndo) {
+  server().Exec("postgres",
+                "ALTER DATABASE " + PgQuoteIdentifier(db_) + " ALLOW_CONNECTIONS false");
+  Result<std::unique_ptr<ReadSnapshot>> read = source_->BeginRead();
+  EXPECT_EQ(read.status().code(), StatusCode::kFailedPrecondition) << read.status().ToString();
+  EXPECT_FALSE(MaintenanceState().first);
+  server().Exec("postgres", "ALTER DATABASE " + PgQuoteIdentifier(db_) + " ALLOW_CONNECTIONS true");
+}
+
+TEST_F(PgSourceTest, TwoOperationsOnOneDatabaseExcludeEachOtherAcrossProcesses) {
+  Result<std::unique_ptr<ReadSnapshot>> first = source_->BeginRead();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  // Another Lifeboat (another machine, another repository) sees the advisory lock.
+  std::unique_ptr<PgSource> other = Open(url_ + "&schema=app,audit", "restore");
+  Result<std::unique_ptr<RestoreTransaction>> second = other->BeginRestore(500);
+  ASSERT_EQ(second.status().code(), StatusCode::kAborted) << second.status().ToString();
+  EXPECT_NE(second.status().message().find("lifeboat test by tester@test-host"), std::string::npos)
+      << second.status().message();
+  EXPECT_TRUE(MaintenanceState().first) << "a refused restore entered maintenance";
+  first->reset();
+  Result<std::unique_ptr<RestoreTransaction>> third = other->BeginRestore(500);
+  EXPECT_TRUE(third.ok()) << third.status().ToString();
 }
 
 }  // namespace

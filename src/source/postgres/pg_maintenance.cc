@@ -1,0 +1,163 @@
+#include "source/postgres/pg_maintenance.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace lifeboat {
+namespace {
+
+constexpr char kMark[] = "lifeboat.maintenance";
+
+// The holder of the operation lock on `database`, as "application_name (since ...)", or ""
+// when nobody holds it.
+Result<std::string> LockHolder(PgConnection* conn, const std::string& database) {
+  const uint64_t key = static_cast<uint64_t>(PgOperationLockKey(database));
+  LB_ASSIGN_OR_RETURN(
+      PgResult holder,
+      conn->Query("SELECT COALESCE(NULLIF(a.application_name, ''), 'another session'), "
+                  "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+                  "a.pid FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+                  "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+                  "AND l.database = (SELECT oid FROM pg_database WHERE datname = $1) "
+                  "AND l.classid = $2::bigint::oid AND l.objid = $3::bigint::oid",
+                  "looking for the Lifeboat operation on database " + database,
+                  {database, std::to_string(key >> 32), std::to_string(key & 0xffffffffu)}));
+  if (holder.rows() == 0) return std::string();
+  return holder.GetString(0, 0) + " (server process " + holder.GetString(0, 2) + ", since " +
+         holder.GetOptional(0, 1).value_or("an unknown time") + ")";
+}
+
+Result<std::unique_ptr<PgConnection>> AdminConnection(const PgConnectOptions& options) {
+  PgConnectOptions admin = options;
+  admin.database_override = "postgres";
+  return PgConnection::Connect(admin);
+}
+
+}  // namespace
+
+int64_t PgOperationLockKey(const std::string& database) {
+  uint64_t hash = 1469598103934665603ull;  // FNV-1a
+  for (char c : "lifeboat:" + database) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ull;
+  }
+  return static_cast<int64_t>(hash);
+}
+
+Status TakePgOperationLock(PgConnection* conn) {
+  LB_ASSIGN_OR_RETURN(PgResult db, conn->Query("SELECT current_database()", "naming the database"));
+  const std::string database = db.GetString(0, 0);
+  LB_ASSIGN_OR_RETURN(PgResult taken,
+                      conn->Query("SELECT pg_try_advisory_lock($1::bigint)",
+                                  "taking the Lifeboat lock on database " + database,
+                                  {std::to_string(PgOperationLockKey(database))}));
+  if (taken.GetBool(0, 0)) return OkStatus();
+  LB_ASSIGN_OR_RETURN(std::string holder, LockHolder(conn, database));
+  return AbortedError("PostgreSQL database " + database + " of " + conn->described() +
+                      " is busy: " + (holder.empty() ? "another Lifeboat operation" : holder) +
+                      " is running on it, perhaps from another machine; wait for it to finish");
+}
+
+Result<PgMaintenance> EnterPgMaintenance(PgConnection* conn, const std::string& label,
+                                         std::string* notice) {
+  PgMaintenance m;
+  LB_ASSIGN_OR_RETURN(PgResult db,
+                      conn->Query("SELECT current_database(), now()::text", "naming the database"));
+  m.database = db.GetString(0, 0);
+  const std::string name = PgQuoteIdentifier(m.database);
+  // A database cannot refuse connections from a session of its own: this is done from the
+  // cluster's `postgres` database.
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> admin, AdminConnection(conn->options()));
+  Status marked = admin->Exec("ALTER DATABASE " + name + " SET " + kMark + " = " +
+                                  PgQuoteString(label + " since " + db.GetString(0, 1)) +
+                                  "; ALTER DATABASE " + name + " ALLOW_CONNECTIONS false",
+                              "entering maintenance");
+  if (marked.ok()) {
+    m.connections_refused = true;
+  } else if (marked.code() == StatusCode::kPermissionDenied) {
+    *notice = "the role of " + conn->described() + " does not own database " + m.database +
+              ", so new connections are not refused during the restore (the tables stay "
+              "locked); make it the owner to refuse them";
+  } else {
+    return marked;
+  }
+  LB_ASSIGN_OR_RETURN(
+      PgResult terminated,
+      conn->Query("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                  "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                  "AND backend_type = 'client backend'",
+                  "logging the other sessions out of database " + m.database));
+  m.terminated = static_cast<int>(terminated.GetInt64(0, 0));
+  return m;
+}
+
+Status LeavePgMaintenance(PgConnection* conn, const PgMaintenance& maintenance) {
+  if (!maintenance.connections_refused) return OkStatus();
+  const std::string name = PgQuoteIdentifier(maintenance.database);
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> admin, AdminConnection(conn->options()));
+  return admin->Exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true; ALTER DATABASE " + name +
+                         " RESET " + kMark,
+                     "leaving maintenance");
+}
+
+Result<std::string> RecoverPgMaintenance(const PgConnectOptions& options,
+                                         const std::string& database) {
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, AdminConnection(options));
+  LB_ASSIGN_OR_RETURN(
+      PgResult state,
+      conn->Query("SELECT d.datallowconn, (SELECT substr(c, length($2) + 2) FROM "
+                  "pg_db_role_setting s, unnest(s.setconfig) c WHERE s.setdatabase = d.oid "
+                  "AND s.setrole = 0 AND c LIKE $2 || '=%') FROM pg_database d "
+                  "WHERE d.datname = $1",
+                  "reading the state of database " + database, {database, kMark}));
+  if (state.rows() == 0) {
+    return NotFoundError("database " + database + " does not exist on PostgreSQL " +
+                         options.described);
+  }
+  std::optional<std::string> mark = state.GetOptional(0, 1);
+  if (!mark) {
+    if (state.GetBool(0, 0)) return std::string();
+    return FailedPreconditionError(
+        "database " + database + " on PostgreSQL " + options.described +
+        " refuses connections, but not because of Lifeboat (no maintenance mark): ask its "
+        "administrator (ALTER DATABASE ... ALLOW_CONNECTIONS true)");
+  }
+  LB_ASSIGN_OR_RETURN(std::string holder, LockHolder(conn.get(), database));
+  if (!holder.empty()) {
+    return AbortedError("database " + database + " is in maintenance: " + *mark + "; " + holder +
+                        " is still running: wait for it to finish");
+  }
+  PgMaintenance maintenance;
+  maintenance.database = database;
+  maintenance.connections_refused = true;
+  LB_RETURN_IF_ERROR(LeavePgMaintenance(conn.get(), maintenance));
+  return "database " + database + " was left in maintenance (" + *mark +
+         ") by a Lifeboat process that is gone: connections are allowed again";
+}
+
+std::string PgTargetDatabase(const std::string& conninfo) {
+  std::string database, user;
+  if (PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr)) {
+    for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+      if (o->val == nullptr) continue;
+      if (std::string_view(o->keyword) == "dbname") database = o->val;
+      if (std::string_view(o->keyword) == "user") user = o->val;
+    }
+    PQconninfoFree(options);
+  }
+  if (database.empty()) {
+    if (const char* env = std::getenv("PGDATABASE")) database = env;
+  }
+  if (user.empty()) {
+    if (const char* env = std::getenv("PGUSER")) {
+      user = env;
+    } else if (const passwd* pw = getpwuid(geteuid())) {
+      user = pw->pw_name;
+    }
+  }
+  return database.empty() ? user : database;
+}
+
+}  // namespace lifeboat
