@@ -1,6 +1,9 @@
 #include "ops/backup.h"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
 
 #include "base/units.h"
 #include "ops/files_backup.h"
@@ -30,6 +33,86 @@ std::vector<ColumnInfo> StoredColumns(const TableInfo& table) {
     if (!c.hidden) columns.push_back(c);
   }
   return columns;
+}
+
+// Streams one table into the repository, reporting progress to `meter` as it goes.
+Result<TableEntry> BackupTable(Repository* repo, ReadSnapshot* snapshot, const TableInfo& info,
+                               const PlannedTable& planned, ProgressMeter* meter,
+                               CancellationToken* cancel) {
+  meter->StartItem(info.name);
+  StreamWriter writer(repo);
+  TableStreamStats reported;
+  auto report = [&](const TableStreamStats& s) {
+    meter->Add(s.bytes - reported.bytes, s.rows - reported.rows);
+    reported = s;
+  };
+  LB_ASSIGN_OR_RETURN(TableStreamStats stats, snapshot->StreamTable(info, &writer, cancel, report));
+  LB_ASSIGN_OR_RETURN(StreamRef ref, writer.Finish());
+  report(stats);
+  meter->FinishItem();
+  TableEntry entry;
+  entry.name = info.name;
+  entry.kind = planned.kind;
+  entry.rowid = info.rowid;
+  entry.rows = stats.rows;
+  entry.bytes = stats.bytes;
+  entry.ddl = info.ddl;
+  entry.columns = StoredColumns(info);
+  entry.content = std::move(ref);
+  return entry;
+}
+
+// Backs up `tables` with up to `readers` snapshots at once (the given one plus forks of it),
+// largest tables first; the entries come back in the order of `tables`.
+Result<std::vector<TableEntry>> BackupTables(Repository* repo, ReadSnapshot* snapshot,
+                                             const InstanceSchema& schema,
+                                             const std::vector<const PlannedTable*>& tables,
+                                             int readers, ProgressMeter* meter,
+                                             CancellationToken* cancel) {
+  std::vector<std::unique_ptr<ReadSnapshot>> forks;
+  const size_t wanted = std::min<size_t>(static_cast<size_t>(std::max(readers, 1)), tables.size());
+  while (forks.size() + 1 < wanted) {
+    LB_ASSIGN_OR_RETURN(std::unique_ptr<ReadSnapshot> fork, snapshot->Fork());
+    if (!fork) break;
+    forks.push_back(std::move(fork));
+  }
+  std::vector<size_t> order(tables.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return tables[a]->estimated_bytes > tables[b]->estimated_bytes;
+  });
+
+  std::vector<std::optional<TableEntry>> entries(tables.size());
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex error_mu;
+  Status first_error;
+  auto work = [&](ReadSnapshot* reader) {
+    for (size_t k = next++; k < order.size() && !failed; k = next++) {
+      const PlannedTable& planned = *tables[order[k]];
+      Status status = cancel->Check();
+      if (status.ok()) {
+        Result<TableEntry> entry =
+            BackupTable(repo, reader, *FindInfo(schema, planned.name), planned, meter, cancel);
+        if (entry.ok()) {
+          entries[order[k]] = std::move(entry).value();
+          continue;
+        }
+        status = entry.status();
+      }
+      std::lock_guard<std::mutex> lock(error_mu);
+      if (first_error.ok()) first_error = status;
+      failed = true;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (auto& fork : forks) threads.emplace_back(work, fork.get());
+  work(snapshot);
+  for (std::thread& t : threads) t.join();
+  LB_RETURN_IF_ERROR(first_error);
+  std::vector<TableEntry> out;
+  for (std::optional<TableEntry>& e : entries) out.push_back(std::move(*e));
+  return out;
 }
 
 Result<BackupPlan> MakePlan(ReadSnapshot* snapshot, const InstanceSchema& schema,
@@ -137,35 +220,20 @@ Result<BackupOutcome> BackupFromSnapshot(Repository* repo, ReadSnapshot* snapsho
   for (const std::string& w : plan.warnings) meter.Message(MessageLevel::kWarning, w);
 
   std::vector<std::string> included_names;
+  std::vector<const PlannedTable*> included;
   for (const PlannedTable& t : plan.tables) {
     if (!t.included) {
       m.excluded.push_back({t.name, t.reason});
       continue;
     }
-    LB_RETURN_IF_ERROR(cancel->Check());
-    const TableInfo* info = FindInfo(schema, t.name);
-    meter.StartItem(t.name);
-    StreamWriter writer(repo);
-    LB_ASSIGN_OR_RETURN(
-        TableStreamStats stats,
-        snapshot->StreamTable(*info, &writer, cancel, [&](const TableStreamStats& s) {
-          meter.SetItemProgress(s.bytes, s.rows);
-        }));
-    LB_ASSIGN_OR_RETURN(StreamRef ref, writer.Finish());
-    meter.SetItemProgress(stats.bytes, stats.rows);
-    meter.FinishItem();
-    TableEntry entry;
-    entry.name = t.name;
-    entry.kind = t.kind;
-    entry.rowid = info->rowid;
-    entry.rows = stats.rows;
-    entry.bytes = stats.bytes;
-    entry.ddl = info->ddl;
-    entry.columns = StoredColumns(*info);
-    entry.content = std::move(ref);
-    m.tables.push_back(std::move(entry));
+    included.push_back(&t);
     included_names.push_back(t.name);
   }
+  const int readers = request.readers > 0
+                          ? request.readers
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  LB_ASSIGN_OR_RETURN(m.tables,
+                      BackupTables(repo, snapshot, schema, included, readers, &meter, cancel));
   for (const SchemaObject& o : schema.objects) {
     if (o.type == "view" ||
         std::find(included_names.begin(), included_names.end(), o.table) != included_names.end()) {

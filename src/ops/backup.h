@@ -42,6 +42,9 @@ struct BackupRequest {
   // Asked for each large table under the `ask` policy; empty when nobody can answer.
   std::function<bool(const std::string& table, uint64_t bytes)> ask_large;
   bool dry_run = false;
+  // Tables read at once, each on its own snapshot of the same point in time, when the source
+  // can share one (ReadSnapshot::Fork); 0: one per core.
+  int readers = 0;
 };
 
 struct PlannedTable {

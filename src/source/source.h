@@ -101,6 +101,9 @@ class ReadSnapshot {
       const std::function<void(const TableStreamStats&)>& on_progress) = 0;
   virtual Result<std::vector<SequenceValue>> ReadSequences(
       const std::vector<std::string>& tables) = 0;
+  // Another snapshot of the same point in time on a connection of its own, so that tables can
+  // be read in parallel (PostgreSQL: an imported snapshot). nullptr when the driver cannot.
+  virtual Result<std::unique_ptr<ReadSnapshot>> Fork() { return std::unique_ptr<ReadSnapshot>(); }
   // The schema as a script of the database's own, when the driver keeps one (nullopt: the
   // tables' DDL and schema objects describe it, as for SQLite).
   virtual Result<std::optional<SchemaScripts>> DumpSchema(CancellationToken* cancel) {

@@ -14,8 +14,9 @@ std::string PgCopyColumns(const TableInfo& table) {
   return out + ")";
 }
 
-Result<std::unique_ptr<PgReadSnapshot>> PgReadSnapshot::Begin(std::unique_ptr<PgConnection> conn,
-                                                              std::vector<std::string> schemas) {
+Result<std::unique_ptr<PgReadSnapshot>> PgReadSnapshot::Begin(
+    std::unique_ptr<PgConnection> conn, std::vector<std::string> schemas,
+    std::function<Result<std::unique_ptr<PgConnection>>()> connect) {
   LB_RETURN_IF_ERROR(conn->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
                                 "starting a read transaction"));
   LB_ASSIGN_OR_RETURN(PgResult exported,
@@ -23,7 +24,22 @@ Result<std::unique_ptr<PgReadSnapshot>> PgReadSnapshot::Begin(std::unique_ptr<Pg
   auto snapshot = std::make_unique<PgReadSnapshot>(conn.get(), std::move(schemas));
   snapshot->exported_ = exported.GetString(0, 0);
   snapshot->owned_ = std::move(conn);
+  snapshot->connect_ = std::move(connect);
   return snapshot;
+}
+
+Result<std::unique_ptr<ReadSnapshot>> PgReadSnapshot::Fork() {
+  if (exported_.empty() || !connect_) return std::unique_ptr<ReadSnapshot>();
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, connect_());
+  LB_RETURN_IF_ERROR(
+      conn->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+                 "SET TRANSACTION SNAPSHOT " +
+                     PgQuoteString(exported_),
+                 "importing the backup's snapshot"));
+  auto fork = std::make_unique<PgReadSnapshot>(conn.get(), schemas_);
+  fork->owned_ = std::move(conn);
+  fork->catalog_ = catalog_;
+  return std::unique_ptr<ReadSnapshot>(std::move(fork));
 }
 
 PgReadSnapshot::PgReadSnapshot(PgConnection* conn, std::vector<std::string> schemas)

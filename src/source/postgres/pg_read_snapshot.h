@@ -29,8 +29,10 @@ class PgReadSnapshot : public ReadSnapshot {
  public:
   static constexpr uint64_t kProgressRows = 4096;
 
-  static Result<std::unique_ptr<PgReadSnapshot>> Begin(std::unique_ptr<PgConnection> conn,
-                                                       std::vector<std::string> schemas);
+  // `connect` opens the connections of forks.
+  static Result<std::unique_ptr<PgReadSnapshot>> Begin(
+      std::unique_ptr<PgConnection> conn, std::vector<std::string> schemas,
+      std::function<Result<std::unique_ptr<PgConnection>>()> connect);
   // Reads through `conn` inside its current transaction.
   PgReadSnapshot(PgConnection* conn, std::vector<std::string> schemas);
   ~PgReadSnapshot() override;
@@ -46,6 +48,9 @@ class PgReadSnapshot : public ReadSnapshot {
   // snapshot, without owners and privileges (roles belong to the cluster, not the database).
   // nullopt for a borrowing snapshot: pg_dump could not share its transaction.
   Result<std::optional<SchemaScripts>> DumpSchema(CancellationToken* cancel) override;
+  // A snapshot on a new connection that imports this one's (SET TRANSACTION SNAPSHOT), the
+  // way pg_dump -j shares one point in time; nullptr for a borrowing snapshot or a fork.
+  Result<std::unique_ptr<ReadSnapshot>> Fork() override;
 
   // The exported snapshot's name ("" for a borrowing snapshot).
   const std::string& exported() const { return exported_; }
@@ -61,6 +66,7 @@ class PgReadSnapshot : public ReadSnapshot {
   PgConnection* conn_;
   std::vector<std::string> schemas_;
   std::string exported_;
+  std::function<Result<std::unique_ptr<PgConnection>>()> connect_;
   std::optional<PgCatalog> catalog_;
 };
 

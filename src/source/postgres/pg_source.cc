@@ -89,8 +89,10 @@ Result<std::string> PgSource::LeaveMaintenance() {
 Result<std::unique_ptr<ReadSnapshot>> PgSource::BeginRead() {
   LB_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, Connect());
   LB_RETURN_IF_ERROR(TakePgOperationLock(conn.get()));
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<PgReadSnapshot> snapshot,
-                      PgReadSnapshot::Begin(std::move(conn), options_.schemas));
+  LB_ASSIGN_OR_RETURN(
+      std::unique_ptr<PgReadSnapshot> snapshot,
+      PgReadSnapshot::Begin(std::move(conn), options_.schemas,
+                            [options = options_] { return PgConnection::Connect(options); }));
   return std::unique_ptr<ReadSnapshot>(std::move(snapshot));
 }
 

@@ -207,6 +207,15 @@ TEST_F(PgSourceTest, ReadsOnePointInTimeWhileTheApplicationWrites) {
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->rows, 500u) << "the row inserted after the snapshot began is not seen";
   EXPECT_EQ(rows.find("later"), std::string::npos);
+
+  // A fork, made after the insert on a connection of its own, reads the same point in time.
+  Result<std::unique_ptr<ReadSnapshot>> fork = (*snapshot)->Fork();
+  ASSERT_TRUE(fork.ok()) << fork.status().ToString();
+  ASSERT_NE(*fork, nullptr);
+  std::string forked_rows;
+  StringSink forked_sink(&forked_rows);
+  ASSERT_TRUE((*fork)->StreamTable(*comments, &forked_sink, &cancel_, nullptr).ok());
+  EXPECT_EQ(forked_rows, rows);
 }
 
 TEST_F(PgSourceTest, RestoreBringsBackTheExactDump) {
