@@ -170,6 +170,9 @@ Status PgConnection::ResetSearchPath() {
 }
 
 PgConnection::~PgConnection() {
+  if (holds_operation_lock_ && PQstatus(conn_) == CONNECTION_OK) {
+    Exec("ROLLBACK; SELECT pg_advisory_unlock_all()", "releasing the Lifeboat lock").IgnoreError();
+  }
   PQfinish(conn_);
 }
 

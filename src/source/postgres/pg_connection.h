@@ -112,6 +112,10 @@ class PgConnection {
   // The connection's parameters for a helper program: a key=value string without the
   // password, and the environment that carries it (PGPASSWORD) when the URL has one.
   std::pair<std::string, std::vector<std::string>> HelperConnection() const;
+  // Marks the connection as holding Lifeboat's operation lock (pg_maintenance.h): closing it
+  // then releases the lock first, so that the next operation never finds it still held while
+  // the server is ending this session.
+  void set_holds_operation_lock() { holds_operation_lock_ = true; }
   // Sets search_path back to the instance's schemas (after a script changed it).
   Status ResetSearchPath();
   PGconn* get() const { return conn_; }
@@ -126,6 +130,7 @@ class PgConnection {
   PGconn* conn_;
   std::string described_;
   PgConnectOptions options_;
+  bool holds_operation_lock_ = false;
 };
 
 }  // namespace lifeboat

@@ -53,7 +53,10 @@ Status TakePgOperationLock(PgConnection* conn) {
                       conn->Query("SELECT pg_try_advisory_lock($1::bigint)",
                                   "taking the Lifeboat lock on database " + database,
                                   {std::to_string(PgOperationLockKey(database))}));
-  if (taken.GetBool(0, 0)) return OkStatus();
+  if (taken.GetBool(0, 0)) {
+    conn->set_holds_operation_lock();
+    return OkStatus();
+  }
   LB_ASSIGN_OR_RETURN(std::string holder, LockHolder(conn, database));
   return AbortedError("PostgreSQL database " + database + " of " + conn->described() +
                       " is busy: " + (holder.empty() ? "another Lifeboat operation" : holder) +
