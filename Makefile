@@ -5,7 +5,7 @@ JOBS       ?= 2
 CMAKE_ARGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 LIFEBOAT    = $(BUILD)/apps/cli/lifeboat
 
-.PHONY: all deps configure build test unit asan demo bench format clean
+.PHONY: all deps configure build test unit asan demo bench bench-postgres format clean
 
 all: build
 
@@ -36,6 +36,9 @@ demo: build
 
 bench: build
 	bench/run
+
+bench-postgres: build
+	bench/run-postgres
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i
