@@ -151,7 +151,7 @@ Result<std::vector<PgForeignKey>> ReadPgForeignKeys(PgConnection* conn,
   LB_ASSIGN_OR_RETURN(
       PgResult keys,
       conn->Query("SELECT k.conname, cn.nspname, c.relname, pn.nspname, p.relname, "
-                  "k.conrelid, k.confrelid, "
+                  "k.conrelid, k.confrelid, k.condeferrable, k.condeferred, "
                   "(SELECT array_agg(a.attname ORDER BY u.i) FROM unnest(k.conkey) "
                   "WITH ORDINALITY u(n, i) JOIN pg_attribute a "
                   "ON a.attrelid = k.conrelid AND a.attnum = u.n), "
@@ -175,8 +175,10 @@ Result<std::vector<PgForeignKey>> ReadPgForeignKeys(PgConnection* conn,
     key.parent = PgQuoteIdentifier(keys.Get(i, 3)) + "." + PgQuoteIdentifier(keys.Get(i, 4));
     key.child_oid = keys.GetString(i, 5);
     key.parent_oid = keys.GetString(i, 6);
-    key.child_columns = PgParseArray(keys.Get(i, 7));
-    key.parent_columns = PgParseArray(keys.Get(i, 8));
+    key.deferrable = keys.GetBool(i, 7);
+    key.initially_deferred = keys.GetBool(i, 8);
+    key.child_columns = PgParseArray(keys.Get(i, 9));
+    key.parent_columns = PgParseArray(keys.Get(i, 10));
     out.push_back(std::move(key));
   }
   return out;

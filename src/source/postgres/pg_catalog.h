@@ -59,6 +59,8 @@ struct PgForeignKey {
   std::string parent_oid;
   std::vector<std::string> child_columns;
   std::vector<std::string> parent_columns;
+  bool deferrable = false;
+  bool initially_deferred = false;
 };
 
 // Every foreign key whose referencing or referenced table is one of `oids`.

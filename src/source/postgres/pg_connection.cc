@@ -127,10 +127,13 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnectOptio
     }
     return UnavailableError(text);
   }
-  if (PQserverVersion(raw) < 100000) {
+  // Server notices ("there is no transaction in progress") are not for the user's terminal.
+  PQsetNoticeProcessor(
+      raw, [](void*, const char*) {}, nullptr);
+  if (PQserverVersion(raw) < 120000) {
     return FailedPreconditionError("PostgreSQL " + options.described + " runs version " +
                                    std::to_string(PQserverVersion(raw)) +
-                                   ": Lifeboat needs PostgreSQL 10 or newer");
+                                   ": Lifeboat needs PostgreSQL 12 or newer");
   }
   LB_RETURN_IF_ERROR(conn->Exec(
       "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO'; SET IntervalStyle = 'postgres'; "

@@ -86,13 +86,24 @@ Result<PgMaintenance> EnterPgMaintenance(PgConnection* conn, const std::string& 
   } else {
     return marked;
   }
-  LB_ASSIGN_OR_RETURN(
-      PgResult terminated,
-      conn->Query("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
-                  "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                  "AND backend_type = 'client backend'",
-                  "logging the other sessions out of database " + m.database));
-  m.terminated = static_cast<int>(terminated.GetInt64(0, 0));
+  // A role without the right to see other roles' sessions sees their backend_type as NULL.
+  Result<PgResult> terminated = conn->Query(
+      "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+      "AND COALESCE(backend_type, 'client backend') = 'client backend'",
+      "logging the other sessions out of database " + m.database);
+  if (!terminated.ok() && terminated.status().code() == StatusCode::kPermissionDenied) {
+    *notice += std::string(notice->empty() ? "" : "; ") +
+               "other sessions could not be logged out (" + terminated.status().message() +
+               "): the restore waits for their locks instead; grant pg_signal_backend to log "
+               "them out";
+    return m;
+  }
+  if (!terminated.ok()) {
+    LeavePgMaintenance(conn, m).IgnoreError();  // the caller never gets `m` to undo it
+    return terminated.status();
+  }
+  m.terminated = static_cast<int>(terminated->GetInt64(0, 0));
   return m;
 }
 

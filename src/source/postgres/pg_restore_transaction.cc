@@ -38,9 +38,8 @@ Result<std::unique_ptr<PgRestoreTransaction>> PgRestoreTransaction::Begin(
     LB_RETURN_IF_ERROR(c->Exec("RELEASE SAVEPOINT lifeboat_role", "starting the restore"));
   } else {
     LB_RETURN_IF_ERROR(
-        c->Exec("ROLLBACK TO SAVEPOINT lifeboat_role; RELEASE SAVEPOINT "
-                "lifeboat_role; SET CONSTRAINTS ALL DEFERRED",
-                "deferring constraints"));
+        c->Exec("ROLLBACK TO SAVEPOINT lifeboat_role; RELEASE SAVEPOINT lifeboat_role",
+                "starting the restore"));
   }
   return tx;
 }
@@ -133,6 +132,19 @@ Status PgRestoreTransaction::PrepareReplace(const std::vector<TableInfo>& tables
     }
     referenced_from_outside.insert(key.parent_oid);
   }
+  if (!replica_role_) {
+    for (const PgForeignKey& key : *keys) {
+      if (key.deferrable && key.initially_deferred) continue;
+      Status deferred =
+          conn_->Exec("ALTER TABLE " + key.child + " ALTER CONSTRAINT " +
+                          PgQuoteIdentifier(key.name) + " DEFERRABLE INITIALLY DEFERRED",
+                      "deferring foreign key " + key.name);
+      if (!deferred.ok()) return Guard(deferred);
+      keys_deferred_.push_back(key);
+    }
+    Status all = conn_->Exec("SET CONSTRAINTS ALL DEFERRED", "deferring constraints");
+    if (!all.ok()) return Guard(all);
+  }
   std::string truncate;
   for (const auto& [oid, table] : replaced) {
     const std::string qualified = table->Qualified();
@@ -215,6 +227,19 @@ Status PgRestoreTransaction::CheckForeignKeys() {
 Status PgRestoreTransaction::Commit() {
   if (!failed_.ok()) return failed_;
   LB_RETURN_IF_ERROR(Guard(CheckForeignKeys()));
+  if (!keys_deferred_.empty()) {
+    // The queued checks run now (they pass: CheckForeignKeys found nothing), then every key
+    // gets its own timing back.
+    LB_RETURN_IF_ERROR(
+        Guard(conn_->Exec("SET CONSTRAINTS ALL IMMEDIATE", "checking the foreign keys")));
+    for (const PgForeignKey& key : keys_deferred_) {
+      const std::string timing =
+          !key.deferrable ? "NOT DEFERRABLE" : "DEFERRABLE INITIALLY IMMEDIATE";
+      LB_RETURN_IF_ERROR(Guard(conn_->Exec("ALTER TABLE " + key.child + " ALTER CONSTRAINT " +
+                                               PgQuoteIdentifier(key.name) + " " + timing,
+                                           "restoring foreign key " + key.name)));
+    }
+  }
   for (const std::string& table : triggers_disabled_) {
     LB_RETURN_IF_ERROR(Guard(conn_->Exec("ALTER TABLE " + table + " ENABLE TRIGGER USER",
                                          "enabling the triggers of " + table)));

@@ -5,7 +5,9 @@
 // nor write them until the end. Triggers and foreign-key checks are held back while rows
 // load: with `session_replication_role = replica` when the role may set it (a superuser, or
 // on PostgreSQL 15 and newer `GRANT SET ON PARAMETER session_replication_role`); otherwise
-// user triggers are disabled for the load and constraints deferred where they can be.
+// user triggers are disabled for the load and the foreign keys that touch the replaced tables
+// are made DEFERRABLE INITIALLY DEFERRED until the commit, when they are checked and set back
+// as they were (slower: every loaded row queues a check).
 // PrepareReplace empties the replaced tables with one TRUNCATE; a table that a table outside
 // the restore references is emptied with DELETE instead (only under the replica role, where
 // DELETE fires no foreign-key action). Rows load with `COPY ... FROM STDIN`. Commit checks
@@ -71,6 +73,7 @@ class PgRestoreTransaction : public RestoreTransaction {
   bool prepared_ = false;
   std::vector<std::string> replaced_oids_;
   std::set<std::string> triggers_disabled_;  // qualified names, when not in replica mode
+  std::vector<PgForeignKey> keys_deferred_;  // made deferrable for the load, not in replica mode
 };
 
 }  // namespace lifeboat

@@ -369,5 +369,61 @@ TEST_F(PgSourceTest, TwoOperationsOnOneDatabaseExcludeEachOtherAcrossProcesses) 
   EXPECT_TRUE(third.ok()) << third.status().ToString();
 }
 
+// A role that owns the database and its tables but is not a superuser: it may not set
+// session_replication_role, nor log a superuser's sessions out.
+class PgOwnerRoleTest : public PgSourceTest {
+ protected:
+  void SetUp() override {
+    server().Exec("postgres",
+                  "DO $$ BEGIN CREATE ROLE app_owner LOGIN; "
+                  "EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    url_ = server().CreateDatabase("owned");
+    db_ = PgTestServer::DatabaseOf(url_);
+    server().Exec(db_, "ALTER DATABASE " + PgQuoteIdentifier(db_) + " OWNER TO app_owner");
+    server().Exec(db_, "SET ROLE app_owner;" + testing::RichSchemaSql() + testing::RichRowsSql());
+    owner_url_ = "postgresql://app_owner@/" + db_ + "?host=" + server().socket_dir();
+    source_ = Open(owner_url_ + "&schema=app,audit");
+  }
+  std::string owner_url_;
+};
+
+TEST_F(PgOwnerRoleTest, RestoresExactlyWithUserTriggersDisabledInsteadOfTheReplicaRole) {
+  const std::string before = Dump();
+  Saved saved = Save(source_.get());
+  Damage();
+  const int64_t audit_rows = Count("SELECT count(*) FROM audit.changes");
+  std::unique_ptr<PgConnection> superuser_session = server().Connect(db_);
+
+  std::vector<std::string> all_but_audit;
+  for (const TableInfo& t : saved.schema.tables) {
+    if (t.name != "audit.changes") all_but_audit.push_back(t.name);
+  }
+  Status restored = Restore(source_.get(), saved, all_but_audit);
+  ASSERT_TRUE(restored.ok()) << restored.ToString();
+  EXPECT_EQ(Count("SELECT count(*) FROM audit.changes"), audit_rows)
+      << "a trigger fired while rows were loaded";
+  bool told = false;
+  for (const std::string& n : notices_)
+    told |= n.find("could not be logged out") != std::string::npos;
+  EXPECT_TRUE(told) << "no notice that the superuser's session stayed";
+  EXPECT_TRUE(superuser_session->Exec("SELECT 1", "app").ok());
+
+  // The triggers are enabled again, and the whole restore gives back the exact dump.
+  server().Exec(db_, "INSERT INTO app.comments (project_id, body) VALUES (1, 'after')");
+  EXPECT_EQ(Count("SELECT count(*) FROM audit.changes"), audit_rows + 1);
+  ASSERT_TRUE(Restore(source_.get(), saved).ok());
+  EXPECT_EQ(Dump(), before);
+}
+
+TEST_F(PgOwnerRoleTest, ATableReferencedFromOutsideTheRestoreIsRefusedWithTheFix) {
+  Saved saved = Save(source_.get());
+  const std::string before = Dump();
+  Status restored = Restore(source_.get(), saved, {"projects"});
+  ASSERT_EQ(restored.code(), StatusCode::kFailedPrecondition) << restored.ToString();
+  EXPECT_NE(restored.message().find("session_replication_role"), std::string::npos)
+      << restored.message();
+  EXPECT_EQ(Dump(), before);
+}
+
 }  // namespace
 }  // namespace lifeboat
