@@ -14,7 +14,7 @@ INSERT INTO issues (project_id, reporter_id, status, priority, title, descriptio
   FROM generate_series(1, (SELECT (issues * :fraction / 2)::int FROM bounds)) g;
 INSERT INTO comments (issue_id, author_id, body, created_at)
   SELECT (SELECT issues FROM bounds) + 1 + g / 3, 1 + g % 2000, 'a new comment ' || g, now()
-  FROM generate_series(0, (SELECT (issues * :fraction * 1.5)::int FROM bounds) - 1) g;
+  FROM generate_series(0, 3 * (SELECT (issues * :fraction / 2)::int FROM bounds) - 1) g;
 DELETE FROM history WHERE id IN (SELECT 1 + floor(random() * (SELECT max(id) FROM history))::bigint
                                  FROM generate_series(1, 300));
 INSERT INTO audit_log (at, user_id, action, detail)

@@ -112,6 +112,10 @@ Status OpenBlob(const Aead& aead, std::string_view id, Compression compression, 
   return OkStatus();
 }
 
+PackWriter::PackWriter(const Aead* aead, BufferPool* buffers) : aead_(aead), buffers_(buffers) {
+  if (buffers_ != nullptr) data_ = buffers_->Take();
+}
+
 void PackWriter::Add(std::string_view id, BlobType type, Compression compression,
                      uint32_t raw_length, std::string_view sealed) {
   PackedBlob blob;
@@ -141,7 +145,7 @@ std::string PackWriter::Finish() {
   PutFixed32(&data_, static_cast<uint32_t>(data_.size() - before));
   data_.append(kPackMagic, 4);
   std::string pack = std::move(data_);
-  data_.clear();
+  data_ = buffers_ != nullptr ? buffers_->Take() : std::string();
   entries_.clear();
   return pack;
 }

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/buffer_pool.h"
 #include "codec/aead.h"
 #include "lifeboat/status.h"
 #include "repo/blob_store.h"
@@ -48,7 +49,9 @@ Status OpenBlob(const Aead& aead, std::string_view id, Compression compression, 
 
 class PackWriter {
  public:
-  explicit PackWriter(const Aead* aead) : aead_(aead) {}
+  // With a pool, each pack is filled in a buffer taken from it (give the bytes Finish returns
+  // back to it once written), so that packs do not reallocate as they grow.
+  explicit PackWriter(const Aead* aead, BufferPool* buffers = nullptr);
 
   void Add(std::string_view id, BlobType type, Compression compression, uint32_t raw_length,
            std::string_view sealed);
@@ -61,6 +64,7 @@ class PackWriter {
 
  private:
   const Aead* aead_;
+  BufferPool* buffers_;
   std::string data_;
   std::vector<PackedBlob> entries_;
 };

@@ -84,6 +84,13 @@ Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, std::st
   std::unique_ptr<Repository> repo(new Repository(store, clock, *key, options));
   LB_RETURN_IF_ERROR(repo->LoadConfig());
   LB_RETURN_IF_ERROR(repo->LoadIndex());
+  const size_t workers = static_cast<size_t>(std::max(1, options.workers));
+  const size_t max_chunk = repo->chunker_params_.max_size;
+  repo->chunk_buffers_ = std::make_unique<BufferPool>(max_chunk, options.queue_blobs + workers);
+  // A pack passes pack_size by at most one sealed blob, then takes its header and trailer.
+  repo->pack_buffers_ = std::make_unique<BufferPool>(
+      repo->pack_size_ + max_chunk + Aead::kOverhead + (size_t{1} << 20), workers + 1);
+  repo->pack_writer_ = PackWriter(&repo->aead_, repo->pack_buffers_.get());
   for (int i = 0; i < std::max(1, options.workers); ++i) {
     repo->workers_.emplace_back([r = repo.get()] { r->WorkerLoop(); });
   }
@@ -184,11 +191,13 @@ Result<SaveResult> Repository::SaveBlob(BlobType type, std::string_view plaintex
   LB_ASSIGN_OR_RETURN(std::optional<BlobLocation> known, FindInRuns(result.id));
   if (known) return result;
 
+  std::string buffer = chunk_buffers_->Take();
+  buffer.assign(plaintext);
   std::unique_lock<std::mutex> lock(mu_);
   if (!pending_.try_emplace(result.id, std::nullopt).second) return result;
   space_cv_.wait(lock, [&] { return queue_.size() < options_.queue_blobs || stopping_; });
   if (!first_error_.ok()) return first_error_;
-  queue_.push_back(Job{result.id, type, std::string(plaintext)});
+  queue_.push_back(Job{result.id, type, std::move(buffer)});
   ++stats_.new_blobs;
   stats_.new_bytes += plaintext.size();
   lock.unlock();
@@ -219,6 +228,7 @@ void Repository::WorkerLoop() {
       std::lock_guard<std::mutex> lock(pack_mu_);
       pack_writer_.Add(job.id, job.type, compression, static_cast<uint32_t>(job.plaintext.size()),
                        sealed);
+      chunk_buffers_->Give(std::move(job.plaintext));
       if (pack_writer_.size() >= pack_size_) {
         entries = pack_writer_.entries();
         pack = pack_writer_.Finish();
@@ -238,12 +248,15 @@ void Repository::WorkerLoop() {
 
 Status Repository::WritePack(std::string pack, std::vector<PackedBlob> entries) {
   std::string pack_id = Sha256(pack);
-  LB_RETURN_IF_ERROR(store_->Put(PackKey(pack_id), pack));
+  Status put = store_->Put(PackKey(pack_id), pack);
+  const uint64_t pack_bytes = pack.size();
+  pack_buffers_->Give(std::move(pack));
+  LB_RETURN_IF_ERROR(put);
   bool run_due = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.packs;
-    stats_.stored_bytes += pack.size();
+    stats_.stored_bytes += pack_bytes;
     for (PackedBlob& blob : entries) {
       BlobLocation location{pack_id,         blob.offset, blob.sealed_length,
                             blob.raw_length, blob.type,   blob.compression};

@@ -30,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/buffer_pool.h"
 #include "base/clock.h"
 #include "codec/aead.h"
 #include "codec/chunker.h"
@@ -155,6 +156,9 @@ class Repository : public BlobStore {
   std::vector<IndexRecord> written_;  // blobs in written packs, not yet in an index run
   SessionStats stats_;
 
+  // Reused buffers: chunks waiting for a worker, and packs being filled or written.
+  std::unique_ptr<BufferPool> chunk_buffers_;
+  std::unique_ptr<BufferPool> pack_buffers_;
   std::mutex pack_mu_;
   PackWriter pack_writer_;
   std::mutex run_write_mu_;  // one index run written at a time

@@ -23,6 +23,8 @@ Result<std::unique_ptr<PgReadSnapshot>> PgReadSnapshot::Begin(
                       conn->Query("SELECT pg_export_snapshot()", "exporting the snapshot"));
   auto snapshot = std::make_unique<PgReadSnapshot>(conn.get(), std::move(schemas));
   snapshot->exported_ = exported.GetString(0, 0);
+  snapshot->helper_ = snapshot->conn_->HelperConnection();
+  snapshot->described_ = snapshot->conn_->described();
   snapshot->owned_ = std::move(conn);
   snapshot->connect_ = std::move(connect);
   return snapshot;
@@ -128,7 +130,7 @@ Result<std::optional<SchemaScripts>> PgReadSnapshot::DumpSchema(CancellationToke
   if (exported_.empty()) return std::optional<SchemaScripts>();
   SchemaScripts scripts;
   scripts.kind = "pg_dump";
-  const auto [conninfo, env] = conn_->HelperConnection();
+  const auto& [conninfo, env] = helper_;
   for (const char* section : {"pre-data", "post-data"}) {
     std::vector<std::string> argv = {"pg_dump",
                                      "--schema-only",
@@ -147,7 +149,7 @@ Result<std::optional<SchemaScripts>> PgReadSnapshot::DumpSchema(CancellationToke
         },
         cancel);
     if (!dumped.ok()) {
-      return dumped.WithContext("dumping the schema of PostgreSQL " + conn_->described() +
+      return dumped.WithContext("dumping the schema of PostgreSQL " + described_ +
                                 " with pg_dump (Debian package postgresql-client)");
     }
   }

@@ -10,8 +10,9 @@
 // is read through its parent, partition after partition. Generated columns are left out.
 // The version query runs inside a savepoint, so that a failing one does not end the snapshot.
 //
-// Thread-safety: one thread at a time. Ownership: the borrowed connection must outlive the
-// snapshot.
+// Thread-safety: one thread at a time, except DumpSchema, which may run on another thread while
+// this one streams tables (it uses only what Begin recorded, not the connection). Ownership: the
+// borrowed connection must outlive the snapshot.
 #pragma once
 
 #include <memory>
@@ -66,6 +67,9 @@ class PgReadSnapshot : public ReadSnapshot {
   PgConnection* conn_;
   std::vector<std::string> schemas_;
   std::string exported_;
+  // How pg_dump reaches the same server and database (conninfo, environment), from Begin.
+  std::pair<std::string, std::vector<std::string>> helper_;
+  std::string described_;
   std::function<Result<std::unique_ptr<PgConnection>>()> connect_;
   std::optional<PgCatalog> catalog_;
 };

@@ -1,0 +1,48 @@
+#include "base/buffer_pool.h"
+
+#include <gtest/gtest.h>
+
+namespace lifeboat {
+namespace {
+
+TEST(BufferPoolTest, GivesBackTheSameStorageCleared) {
+  BufferPool pool(4096, 2);
+  std::string a = pool.Take();
+  EXPECT_TRUE(a.empty());
+  EXPECT_GE(a.capacity(), 4096u);
+  a.assign(100, 'x');
+  const char* storage = a.data();
+  pool.Give(std::move(a));
+  std::string b = pool.Take();
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(b.data(), storage);
+}
+
+TEST(BufferPoolTest, KeepsAtMostMaxSpare) {
+  BufferPool pool(1024, 1);
+  std::string a = pool.Take();
+  std::string b = pool.Take();
+  const char* kept = a.data();
+  pool.Give(std::move(a));
+  pool.Give(std::move(b));  // dropped: the pool holds one already
+  std::string c = pool.Take();
+  std::string d = pool.Take();
+  EXPECT_EQ(c.data(), kept);
+  EXPECT_NE(d.data(), kept);
+}
+
+TEST(BufferPoolTest, DropsBuffersOfTheWrongSize) {
+  BufferPool pool(1024, 4);
+  std::string small;
+  pool.Give(std::move(small));  // no capacity: not worth keeping
+  std::string big;
+  big.reserve(1 << 20);  // grew far past the pool's size: would pin memory
+  const char* big_storage = big.data();
+  pool.Give(std::move(big));
+  std::string taken = pool.Take();
+  EXPECT_NE(taken.data(), big_storage);
+  EXPECT_GE(taken.capacity(), 1024u);
+}
+
+}  // namespace
+}  // namespace lifeboat
