@@ -407,5 +407,76 @@ TEST_F(RestoreCrashTest, KilledRestoreLeavesTheOldStateOrTheBackupsState) {
             << " dead leases; uninterrupted restore: " << duration << " s\n";
 }
 
+// The two moments a timed kill rarely hits: just before and just after the database commit,
+// with the files staged and the restore journal written. Whatever the next operation on the
+// instance is (`maintenance off`, a backup, a restore), it first puts the files directory in
+// step with the database.
+TEST_F(RestoreCrashTest, RestoreKilledAroundItsCommitIsSettledByTheNextOperation) {
+  const std::string b0 = box_.Backup();
+  const std::string b0_digest = DumpDigest(box_);
+  const Tree b0_files = ReadTree(box_.attachments);
+  const std::string journal = box_.attachments + ".lifeboat-restore";
+  const std::string marker_query =
+      "SELECT count(*) FROM sqlite_schema WHERE name = 'lifeboat_restore_commit';";
+
+  struct Case {
+    std::string point;
+    bool committed;
+    std::vector<std::string> settle;  // the next operation
+  };
+  const std::vector<Case> cases = {
+      {"restore-after-commit", true, {"maintenance", "off", "prod"}},
+      {"restore-before-commit", false, {"maintenance", "off", "prod"}},
+      {"restore-after-commit", true, {"--json", "backup", "prod", "--include-large"}},
+      {"restore-after-commit", true, {"restore", b0, "--to", "prod", "--yes"}},
+  };
+  int k = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.point + ", settled by " + c.settle[0] + " " + c.settle[1]);
+    ++k;
+    Sqlite(box_.db, {"DELETE FROM trk_comments WHERE id % 5 = " + std::to_string(k) + ";"});
+    std::vector<std::string> files = ListFiles(box_.attachments);
+    ASSERT_FALSE(files.empty());
+    fs::remove(files[static_cast<size_t>(k) % files.size()]);
+    WriteFile(box_.attachments + "/junk-" + std::to_string(k) + ".txt", "not in the backup");
+    const std::string old_digest = DumpDigest(box_);
+    const Tree old_files = ReadTree(box_.attachments);
+
+    RunOptions crash;
+    crash.env["LIFEBOAT_CRASH_POINT"] = c.point;
+    RunResult killed = box_.Cli({"restore", b0, "--to", "prod", "--yes"}, crash);
+    ASSERT_EQ(killed.signal, SIGKILL) << killed.Describe();
+
+    // Killed in the window: the database is in one state or the other, the files still old,
+    // and the journal says what to do.
+    EXPECT_EQ(DumpDigest(box_), c.committed ? b0_digest : old_digest);
+    EXPECT_EQ(ReadTree(box_.attachments), old_files);
+    EXPECT_TRUE(fs::exists(journal));
+    EXPECT_EQ(Sqlite(box_.db, {marker_query}), c.committed ? "1\n" : "0\n");
+    RemoveLeases(box_);
+
+    RunResult settled = box_.Cli(c.settle);
+    ASSERT_EQ(settled.exit_code, 0) << settled.Describe();
+    if (c.settle[0] == "maintenance") {
+      EXPECT_TRUE(Contains(settled.out,
+                           c.committed ? "finished an interrupted restore" : "had not committed"))
+          << settled.out;
+    }
+    const bool restored = c.committed || c.settle[0] == "restore";
+    EXPECT_EQ(DumpDigest(box_), restored ? b0_digest : old_digest);
+    EXPECT_EQ(TreeDifference(restored ? b0_files : old_files, ReadTree(box_.attachments)), "");
+    EXPECT_EQ(Leftovers(box_.attachments), std::vector<std::string>());
+    EXPECT_EQ(Sqlite(box_.db, {marker_query}), "0\n") << "the commit record was left behind";
+    if (c.settle[1] == "backup") {
+      // The backup taken after settling holds the restored files, not the old ones.
+      const std::string id = settled.Json()["snapshot"]["id"].get<std::string>();
+      Tree cloned;
+      EXPECT_EQ(CloneDigest(id, &cloned), b0_digest);
+      EXPECT_EQ(TreeDifference(b0_files, cloned), "");
+    }
+  }
+  ExpectRepositoryChecksOut("after the settled restores");
+}
+
 }  // namespace
 }  // namespace lifeboat::testing

@@ -17,6 +17,7 @@
 #include "engine/json_views.h"
 #include "ops/backup.h"
 #include "ops/check.h"
+#include "ops/files_restore.h"
 #include "ops/operation.h"
 #include "ops/restore.h"
 #include "ops/snapshot_catalog.h"
@@ -295,6 +296,14 @@ class Engine::Impl {
     LB_ASSIGN_OR_RETURN(std::unique_ptr<Source> source,
                         OpenSource(instance, false, "maintenance off"));
     Result<std::string> done = source->LeaveMaintenance();
+    if (done.ok() && instance.files) {
+      Result<std::string> settled = SettleInterruptedRestore(source.get(), *instance.files);
+      if (!settled.ok()) {
+        done = settled.status();
+      } else if (!settled->empty()) {
+        done = done->empty() ? *settled : *done + "; " + *settled;
+      }
+    }
     if (!repository_.empty()) {
       LB_RETURN_IF_ERROR(OpenRepository());
       ActivityLog log(repo_->store(), &repo_->sealer(), repo_->clock());

@@ -7,6 +7,7 @@
 
 #include "base/units.h"
 #include "ops/files_backup.h"
+#include "ops/files_restore.h"
 #include "ops/progress_meter.h"
 #include "ops/snapshot_catalog.h"
 #include "repo/stream.h"
@@ -193,6 +194,11 @@ std::vector<TableInfo> SelectedTables(const InstanceSchema& schema, const Select
 Result<BackupOutcome> RunBackup(Repository* repo, Source* source, const std::string& location,
                                 const BackupRequest& request, ProgressSink* progress,
                                 CancellationToken* cancel) {
+  // A restore killed before its files were in place would otherwise be backed up half done.
+  if (!request.dry_run && request.files_root) {
+    LB_ASSIGN_OR_RETURN(std::string settled, SettleInterruptedRestore(source, *request.files_root));
+    if (!settled.empty() && progress != nullptr) progress->OnMessage(MessageLevel::kInfo, settled);
+  }
   LB_ASSIGN_OR_RETURN(std::unique_ptr<ReadSnapshot> snapshot, source->BeginRead());
   return BackupFromSnapshot(repo, snapshot.get(), source->kind(), location, request, progress,
                             cancel);
@@ -232,8 +238,13 @@ Result<BackupOutcome> BackupFromSnapshot(Repository* repo, ReadSnapshot* snapsho
   const int readers = request.readers > 0
                           ? request.readers
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // pg_dump's schema script is read beside the tables: it is another process on the same
+  // snapshot, and would otherwise add its start-up and catalog queries to the wall time.
+  Result<std::optional<SchemaScripts>> scripts = std::optional<SchemaScripts>();
+  std::jthread schema_dumper([&] { scripts = snapshot->DumpSchema(cancel); });
   LB_ASSIGN_OR_RETURN(m.tables,
                       BackupTables(repo, snapshot, schema, included, readers, &meter, cancel));
+  schema_dumper.join();
   for (const SchemaObject& o : schema.objects) {
     if (o.type == "view" ||
         std::find(included_names.begin(), included_names.end(), o.table) != included_names.end()) {
@@ -241,12 +252,12 @@ Result<BackupOutcome> BackupFromSnapshot(Repository* repo, ReadSnapshot* snapsho
     }
   }
   LB_ASSIGN_OR_RETURN(m.sequences, snapshot->ReadSequences(included_names));
-  LB_ASSIGN_OR_RETURN(std::optional<SchemaScripts> scripts, snapshot->DumpSchema(cancel));
-  if (scripts) {
+  LB_RETURN_IF_ERROR(scripts.status());
+  if (*scripts) {
     ManifestSchemaScripts& saved = m.schema_scripts.emplace();
-    saved.kind = scripts->kind;
-    LB_ASSIGN_OR_RETURN(saved.pre_data, SaveStream(repo, scripts->pre_data));
-    LB_ASSIGN_OR_RETURN(saved.post_data, SaveStream(repo, scripts->post_data));
+    saved.kind = (*scripts)->kind;
+    LB_ASSIGN_OR_RETURN(saved.pre_data, SaveStream(repo, (*scripts)->pre_data));
+    LB_ASSIGN_OR_RETURN(saved.post_data, SaveStream(repo, (*scripts)->post_data));
   }
 
   // Files are read after the tables (DESIGN.md §5): rows never point at files newer than them.

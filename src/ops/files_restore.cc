@@ -19,6 +19,7 @@
 #include "base/file_descriptor.h"
 #include "codec/random.h"
 #include "ops/files_entry.h"
+#include "ops/restore_journal.h"
 
 namespace lifeboat {
 
@@ -455,16 +456,61 @@ void SetFilesSwapMethodForTesting(FilesSwapMethod method) {
   g_swap_method.store(method);
 }
 
-Status RecoverFilesRoot(const std::string& root) {
-  LB_ASSIGN_OR_RETURN(RootPath path, SplitRoot(root));
-  Fd parent(::open(path.parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!parent.valid()) {
-    if (errno == ENOENT) return OkStatus();  // nothing can be left over
-    return ErrnoError(errno, "cannot open " + QuoteFilesPath(path.parent) +
-                                 ", the directory that holds the files directory");
+namespace {
+
+// Settles the restore journal beside the root, if there is one (RecoverFilesRoot).
+Result<std::optional<SettledRestore>> SettleJournal(int parent_fd, const RootPath& path,
+                                                    const CommitStateFn& commit_state) {
+  const std::string display = path.Beside(RestoreJournalName(path.name));
+  LB_ASSIGN_OR_RETURN(std::optional<RestoreJournal> journal,
+                      ReadRestoreJournal(parent_fd, path.name, display));
+  if (!journal) return std::optional<SettledRestore>();
+  const std::string staged = QuoteFilesPath(path.Beside(journal->staging));
+  LB_ASSIGN_OR_RETURN(CommitState state, commit_state(journal->token));
+  if (state == CommitState::kUnknown) {
+    return FailedPreconditionError(
+        "an interrupted restore left restore journal " + QuoteFilesPath(display) +
+        ", and the database no longer knows whether that restore committed: if the database "
+        "holds the backup's data, make " +
+        staged + " the files directory " + QuoteFilesPath(path.full) +
+        ", else delete it; then delete the journal");
   }
+  if (state == CommitState::kCommitted) {
+    auto is_staged_tree = [&](const std::string& name) {
+      struct stat st;
+      return ::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+             S_ISDIR(st.st_mode) && static_cast<uint64_t>(st.st_dev) == journal->staging_device &&
+             static_cast<uint64_t>(st.st_ino) == journal->staging_inode;
+    };
+    // The database holds the backup's rows: the staged tree must be the files directory.
+    if (!is_staged_tree(path.name)) {
+      if (!is_staged_tree(journal->staging)) {
+        return FailedPreconditionError(
+            "restore journal " + QuoteFilesPath(display) +
+            " says that its restore committed the database and staged the files at " + staged +
+            ", but that tree is gone; restore the files again (lifeboat restore), then delete "
+            "the journal");
+      }
+      struct stat st;
+      if (::fstatat(parent_fd, path.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        LB_RETURN_IF_ERROR(SwapIn(parent_fd, path, journal->staging).status());
+      } else if (::renameat(parent_fd, journal->staging.c_str(), parent_fd, path.name.c_str()) !=
+                 0) {
+        return ErrnoError(
+            errno, "cannot move the restored tree " + staged + " to " + QuoteFilesPath(path.full));
+      }
+      LB_RETURN_IF_ERROR(FsyncFd(parent_fd, QuoteFilesPath(path.parent)));
+    }
+  }
+  // Rolled back: the staged tree is removed with the other leftovers.
+  LB_RETURN_IF_ERROR(RemoveRestoreJournal(parent_fd, path.name, display));
+  return std::optional<SettledRestore>(
+      SettledRestore{journal->token, state == CommitState::kCommitted});
+}
+
+Status RemoveLeftovers(int parent_fd, const RootPath& path) {
   LB_ASSIGN_OR_RETURN(std::vector<std::string> names,
-                      ListNames(parent.get(), QuoteFilesPath(path.parent)));
+                      ListNames(parent_fd, QuoteFilesPath(path.parent)));
   std::vector<std::string> staging;
   std::vector<std::string> old;
   for (const std::string& name : names) {
@@ -474,7 +520,7 @@ Status RecoverFilesRoot(const std::string& root) {
   if (staging.empty() && old.empty()) return OkStatus();
 
   struct stat st;
-  bool root_exists = ::fstatat(parent.get(), path.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  bool root_exists = ::fstatat(parent_fd, path.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
   if (!root_exists && errno != ENOENT) {
     return ErrnoError(errno, "cannot examine files directory " + QuoteFilesPath(path.full));
   }
@@ -491,32 +537,115 @@ Status RecoverFilesRoot(const std::string& root) {
                                      QuoteFilesPath(path.full));
     }
     // An interrupted two-rename swap: the old tree is the last complete one.
-    if (::renameat(parent.get(), old[0].c_str(), parent.get(), path.name.c_str()) != 0) {
+    if (::renameat(parent_fd, old[0].c_str(), parent_fd, path.name.c_str()) != 0) {
       return ErrnoError(errno, "cannot rename " + QuoteFilesPath(path.Beside(old[0])) +
                                    " back to " + QuoteFilesPath(path.full));
     }
-    LB_RETURN_IF_ERROR(FsyncFd(parent.get(), QuoteFilesPath(path.parent)));
+    LB_RETURN_IF_ERROR(FsyncFd(parent_fd, QuoteFilesPath(path.parent)));
     old.clear();
     root_exists = true;
   }
   for (const std::string& name : staging) {
-    LB_RETURN_IF_ERROR(RemoveTree(parent.get(), name, path.Beside(name)));
+    LB_RETURN_IF_ERROR(RemoveTree(parent_fd, name, path.Beside(name)));
   }
   if (root_exists) {
     for (const std::string& name : old) {
-      LB_RETURN_IF_ERROR(RemoveTree(parent.get(), name, path.Beside(name)));
+      LB_RETURN_IF_ERROR(RemoveTree(parent_fd, name, path.Beside(name)));
     }
   }
-  return FsyncFd(parent.get(), QuoteFilesPath(path.parent));
+  return FsyncFd(parent_fd, QuoteFilesPath(path.parent));
+}
+
+// Records the commit token, writes the journal, commits. Sets *committed once the database
+// holds the backup's rows (also when Commit failed but the database says it committed), and
+// *in_doubt when nobody can tell yet.
+Status CommitDatabase(int parent_fd, const RootPath& path, const std::string& staging,
+                      const DatabaseCommit& commit, bool* committed, bool* in_doubt) {
+  LB_ASSIGN_OR_RETURN(std::string token, commit.record_token());
+  struct stat st;
+  if (::fstatat(parent_fd, staging.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return ErrnoError(errno,
+                      "cannot examine staging directory " + QuoteFilesPath(path.Beside(staging)));
+  }
+  RestoreJournal journal;
+  journal.staging = staging;
+  journal.staging_device = static_cast<uint64_t>(st.st_dev);
+  journal.staging_inode = static_cast<uint64_t>(st.st_ino);
+  journal.token = token;
+  journal.created_nanos = Clock::Real()->NowUnixNanos();
+  const std::string display = path.Beside(RestoreJournalName(path.name));
+  LB_RETURN_IF_ERROR(WriteRestoreJournal(parent_fd, path.name, journal, display));
+  Status status = commit.commit();
+  if (status.ok()) {
+    *committed = true;
+    return OkStatus();
+  }
+  // A commit that failed on the way (a lost connection) may still have happened.
+  Result<CommitState> state = commit.state ? commit.state(token) : CommitState::kUnknown;
+  if (state.ok() && *state == CommitState::kCommitted) {
+    *committed = true;
+    return OkStatus();
+  }
+  if (state.ok() && *state == CommitState::kRolledBack) {
+    Status removed = RemoveRestoreJournal(parent_fd, path.name, display);
+    return removed.ok() ? status : removed;
+  }
+  // Unknown for now: the journal and the staged tree stay for RecoverFilesRoot to settle.
+  *in_doubt = true;
+  return status.WithContext(
+      "the database could not tell whether the restore committed (" +
+      (state.ok() ? std::string("no answer") : state.status().ToString()) +
+      "); the next lifeboat backup, restore or `maintenance off` of this instance settles it");
+}
+
+}  // namespace
+
+Result<std::optional<SettledRestore>> RecoverFilesRoot(const std::string& root,
+                                                       const CommitStateFn& commit_state) {
+  LB_ASSIGN_OR_RETURN(RootPath path, SplitRoot(root));
+  Fd parent(::open(path.parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!parent.valid()) {
+    if (errno == ENOENT) return std::optional<SettledRestore>();  // nothing can be left over
+    return ErrnoError(errno, "cannot open " + QuoteFilesPath(path.parent) +
+                                 ", the directory that holds the files directory");
+  }
+  LB_ASSIGN_OR_RETURN(std::optional<SettledRestore> settled,
+                      SettleJournal(parent.get(), path, commit_state));
+  LB_RETURN_IF_ERROR(RemoveLeftovers(parent.get(), path));
+  return settled;
+}
+
+Result<std::string> SettleInterruptedRestore(Source* source, const std::string& files_root) {
+  LB_ASSIGN_OR_RETURN(std::optional<SettledRestore> settled,
+                      RecoverFilesRoot(files_root, [source](const std::string& token) {
+                        return source->RestoreCommitState(token);
+                      }));
+  if (!settled) return std::string();
+  LB_RETURN_IF_ERROR(source->ForgetCommitToken(settled->token));
+  return settled->committed
+             ? "finished an interrupted restore: its database had committed, its files are now "
+               "in place in " +
+                   QuoteFilesPath(files_root)
+             : "an interrupted restore had not committed its database: its staged files were "
+               "removed, " +
+                   QuoteFilesPath(files_root) + " is as it was";
 }
 
 Result<FilesRestoreSummary> RestoreFiles(BlobStore* store, const StreamRef& files,
                                          const std::string& root, ProgressSink* progress,
-                                         CancellationToken* cancel,
-                                         const std::function<Status()>& before_swap) {
+                                         CancellationToken* cancel, const DatabaseCommit* commit) {
   LB_ASSIGN_OR_RETURN(RootPath path, SplitRoot(root));
   const std::string context = "restoring files directory " + QuoteFilesPath(path.full);
-  LB_RETURN_IF_ERROR(RecoverFilesRoot(path.full).WithContext(context));
+  // Leftovers of an interrupted restore go first (the caller has usually settled them).
+  CommitStateFn state = commit != nullptr ? commit->state : CommitStateFn();
+  if (!state) {
+    state = [&](const std::string&) -> Result<CommitState> {
+      return FailedPreconditionError("an interrupted restore left a restore journal beside " +
+                                     QuoteFilesPath(path.full) +
+                                     ": run `lifeboat maintenance off` on the instance first");
+    };
+  }
+  LB_RETURN_IF_ERROR(RecoverFilesRoot(path.full, state).status().WithContext(context));
 
   Fd parent(::open(path.parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!parent.valid() && errno == ENOENT) {
@@ -590,41 +719,55 @@ Result<FilesRestoreSummary> RestoreFiles(BlobStore* store, const StreamRef& file
       if (built.ok()) built = FsyncFd(staging_fd.get(), QuoteFilesPath(path.Beside(staging)));
     }
   }
-  if (built.ok() && before_swap) built = before_swap();
+  bool committed = false;
+  bool in_doubt = false;
+  if (built.ok() && commit != nullptr) {
+    built = CommitDatabase(parent.get(), path, staging, *commit, &committed, &in_doubt);
+  }
   if (built.ok()) {
+    // The old tree ends up beside the root (under the staging name after an exchange).
+    std::string old;
     if (root_exists) {
-      Result<std::string> old = SwapIn(parent.get(), path, staging);
-      if (!old.ok()) {
-        built = old.status();
-      } else {
-        // Until the swap is durable, the old tree is what a crash may bring back: keep it.
-        Status synced = FsyncFd(parent.get(), QuoteFilesPath(path.parent));
-        if (!synced.ok()) {
-          return synced.WithContext(context +
-                                    ": the restored tree is in place, the previous one "
-                                    "is kept at " +
-                                    QuoteFilesPath(path.Beside(*old)));
-        }
-        // The restore is complete; a leftover old tree is only space, and the next restore
-        // removes it.
-        Status removed = RemoveTree(parent.get(), *old, path.Beside(*old));
-        if (!removed.ok() && progress != nullptr) {
-          progress->OnMessage(MessageLevel::kWarning,
-                              "the previous files tree could not be removed (" +
-                                  removed.ToString() + "); the next restore removes it");
-        }
-        FsyncFd(parent.get(), QuoteFilesPath(path.parent)).IgnoreError();
-        return builder.summary();
-      }
+      Result<std::string> swapped = SwapIn(parent.get(), path, staging);
+      if (swapped.ok()) old = *swapped;
+      built = swapped.status();
     } else if (::renameat(parent.get(), staging.c_str(), parent.get(), path.name.c_str()) != 0) {
       built = ErrnoError(errno, "cannot move the restored tree " +
                                     QuoteFilesPath(path.Beside(staging)) + " to " +
                                     QuoteFilesPath(path.full));
-    } else {
-      LB_RETURN_IF_ERROR(FsyncFd(parent.get(), QuoteFilesPath(path.parent)).WithContext(context));
+    }
+    // Until the swap is durable, the old tree is what a crash may bring back: keep it.
+    if (built.ok()) built = FsyncFd(parent.get(), QuoteFilesPath(path.parent));
+    if (built.ok()) {
+      if (committed) {
+        const std::string journal = path.Beside(RestoreJournalName(path.name));
+        Status removed = RemoveRestoreJournal(parent.get(), path.name, journal);
+        if (!removed.ok() && progress != nullptr) {
+          progress->OnMessage(MessageLevel::kWarning,
+                              removed.ToString() + "; the next restore removes it");
+        }
+      }
+      // The restore is complete; a leftover old tree is only space, and the next restore
+      // removes it.
+      Status removed = old.empty() ? OkStatus() : RemoveTree(parent.get(), old, path.Beside(old));
+      if (!removed.ok() && progress != nullptr) {
+        progress->OnMessage(MessageLevel::kWarning,
+                            "the previous files tree could not be removed (" + removed.ToString() +
+                                "); the next restore removes it");
+      }
+      FsyncFd(parent.get(), QuoteFilesPath(path.parent)).IgnoreError();
       return builder.summary();
     }
   }
+  if (committed) {
+    // The database holds the backup's rows: the staged tree and the journal stay, for the next
+    // operation on the instance to swap in.
+    return built.WithContext(context + ": the database is restored, the files are staged at " +
+                             QuoteFilesPath(path.Beside(staging)) +
+                             "; the next lifeboat backup, restore or `maintenance off` of this "
+                             "instance puts them in place");
+  }
+  if (in_doubt) return built.WithContext(context);
   Status removed = RemoveTree(parent.get(), staging, path.Beside(staging));
   if (!removed.ok() && progress != nullptr) {
     progress->OnMessage(MessageLevel::kWarning, "the staging directory could not be removed (" +

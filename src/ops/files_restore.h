@@ -7,10 +7,11 @@
 // then swapped in. Where the filesystem supports renameat2(RENAME_EXCHANGE) the swap is one
 // atomic step; otherwise the root is renamed to `<root>.lifeboat-old-<16 hex>` and the staging
 // directory to the root. The parent directory is fsynced and the old tree removed. A crash
-// leaves the old tree or the new one at the root, plus leftovers that RecoverFilesRoot (run at
-// the start of every restore) puts right. A failed or cancelled restore removes its staging
-// directory and leaves the root as it was. A root that does not exist yet is created, with
-// the directories above it.
+// leaves the old tree or the new one at the root, plus leftovers that RecoverFilesRoot (run by
+// every backup and restore, and by `maintenance off`) puts right; with a database commit in
+// between, the restore journal tells it which tree is the right one. A failed or cancelled restore
+// removes its staging directory and leaves the root as it was. A root that does not exist yet is
+// created, with the directories above it.
 //
 // Path safety: the list's reader refuses absolute paths, '.', '..', empty components, NUL
 // bytes, unsorted entries and entries whose parent is not a directory listed before them
@@ -33,6 +34,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "base/cancellation.h"
@@ -40,6 +42,7 @@
 #include "lifeboat/status.h"
 #include "repo/blob_store.h"
 #include "repo/stream.h"
+#include "source/source.h"
 
 namespace lifeboat {
 
@@ -50,20 +53,50 @@ struct FilesRestoreSummary {
   uint64_t symlinks = 0;  // symlinks created
 };
 
-// `before_swap`, when given, runs once the new tree is complete and durable and before it
-// replaces the old one; if it fails, the staging tree is removed and the old tree stays. A
-// restore commits its database transaction there, so a failed commit changes no file.
+// The database transaction a restore commits between staging the tree and swapping it in
+// (RestoreTransaction::RecordCommitToken and Commit).
+struct DatabaseCommit {
+  std::function<Result<std::string>()> record_token;
+  std::function<Status()> commit;
+  // Asked when commit fails, since a commit whose answer was lost may have happened.
+  std::function<Result<CommitState>(const std::string& token)> state;
+};
+
+// With `commit`, once the new tree is complete and durable: records the commit token, writes
+// the restore journal (restore_journal.h) naming the tree and the token, commits, swaps the tree
+// in and removes the journal. A failed commit removes the staged tree and the journal: no file
+// changed. A failure after the commit leaves the journal, so that RecoverFilesRoot finishes the
+// swap.
 Result<FilesRestoreSummary> RestoreFiles(BlobStore* store, const StreamRef& files,
                                          const std::string& root, ProgressSink* progress,
                                          CancellationToken* cancel,
-                                         const std::function<Status()>& before_swap = {});
+                                         const DatabaseCommit* commit = nullptr);
 
-// Puts right what a restore killed part-way left beside `root`: when the root is missing and
-// one `<root>.lifeboat-old-*` directory exists, renames it back; then removes every
+// What became of the transaction with a given commit token (Source::RestoreCommitState).
+using CommitStateFn = std::function<Result<CommitState>(const std::string& token)>;
+
+// Puts right what a restore killed part-way left beside `root`. First a restore journal: if its
+// token committed, the staged tree it names is swapped in (unless the swap was done); if not,
+// that tree is removed; either way the journal goes, and its token is returned so that the
+// caller can forget it (Source::ForgetCommitToken), with what was done. Then, when the root is
+// missing and one
+// `<root>.lifeboat-old-*` directory exists, renames it back; then removes every
 // `<root>.lifeboat-staging-*` directory, and every `<root>.lifeboat-old-*` one once the root
-// exists. OK when there is nothing to do. FailedPrecondition when the root is missing and
-// several old trees exist (the user chooses which to rename back).
-Status RecoverFilesRoot(const std::string& root);
+// exists. nullopt when there was no journal. FailedPrecondition when the database cannot tell
+// whether the journal's restore committed, or when the root is missing and several old trees
+// exist (the message says what to rename).
+struct SettledRestore {
+  std::string token;
+  bool committed = false;  // the staged tree was put in place (else it was removed)
+};
+Result<std::optional<SettledRestore>> RecoverFilesRoot(const std::string& root,
+                                                       const CommitStateFn& commit_state);
+
+// Settles what a restore killed between its database commit and its files swap left beside
+// `files_root` (files_restore.h, RecoverFilesRoot): the staged files go in place if the
+// database committed, else they are removed; then the database's commit record goes. Returns a
+// line saying what was done, "" when there was nothing to do. The caller holds the instance.
+Result<std::string> SettleInterruptedRestore(Source* source, const std::string& files_root);
 
 // How RestoreFiles swaps the new tree in: kAuto uses RENAME_EXCHANGE where the filesystem has
 // it; kTwoRenames always takes the fallback path, so tests can cover it on any filesystem.

@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "ops/files_backup.h"
 #include "ops/files_entry.h"
+#include "ops/restore_journal.h"
 #include "repo/memory_blob_store.h"
 
 namespace lifeboat {
@@ -144,6 +145,22 @@ std::vector<std::string> Others(const std::string& dir, const std::vector<std::s
     if (std::find(known.begin(), known.end(), name) == known.end()) out.push_back(name);
   }
   return out;
+}
+
+// For recoveries that must not find a restore journal.
+CommitStateFn NoJournalExpected() {
+  return [](const std::string& token) -> Result<CommitState> {
+    ADD_FAILURE() << "unexpected restore journal with token " << token;
+    return InternalError("unexpected journal");
+  };
+}
+
+// Always answers `state`, and counts the questions.
+CommitStateFn Answer(CommitState state, int* asked = nullptr) {
+  return [state, asked](const std::string&) -> Result<CommitState> {
+    if (asked != nullptr) ++*asked;
+    return state;
+  };
 }
 
 // A files list written by hand, for lists a backup would never produce.
@@ -430,7 +447,7 @@ TEST_F(FilesRestoreTest, RecoveryPutsBackTheOldTreeWhenTheRootIsMissing) {
   WriteFile(staging + "/docs/a", "half");
   fs::remove(source_);
 
-  ASSERT_TRUE(RecoverFilesRoot(source_).ok());
+  ASSERT_TRUE(RecoverFilesRoot(source_, NoJournalExpected()).ok());
   EXPECT_EQ(ReadFile(source_ + "/docs/a"), "old a");
   EXPECT_EQ(Others(dir_.path(), {"source"}), std::vector<std::string>());
 }
@@ -440,7 +457,7 @@ TEST_F(FilesRestoreTest, RecoveryRemovesLeftoversBesideAnExistingRoot) {
   ASSERT_TRUE(fs::create_directories(source_ + ".lifeboat-old-0123456789abcdef/x"));
   ASSERT_TRUE(fs::create_directories(source_ + ".lifeboat-staging-0123456789abcdef/y"));
   ASSERT_TRUE(fs::create_directories(source_ + ".lifeboat-staging-not-ours"));
-  ASSERT_TRUE(RecoverFilesRoot(source_).ok());
+  ASSERT_TRUE(RecoverFilesRoot(source_, NoJournalExpected()).ok());
   EXPECT_EQ(ReadFile(source_ + "/a"), "current");
   EXPECT_EQ(Others(dir_.path(), {"source", "source.lifeboat-staging-not-ours"}),
             std::vector<std::string>());
@@ -457,14 +474,214 @@ TEST_F(FilesRestoreTest, RecoveryRefusesToGuessBetweenSeveralOldTrees) {
   ASSERT_TRUE(fs::create_directories(source_ + ".lifeboat-old-0123456789abcdef"));
   ASSERT_TRUE(fs::create_directories(source_ + ".lifeboat-old-1123456789abcdef"));
   fs::remove(source_);
-  Status status = RecoverFilesRoot(source_);
+  Status status = RecoverFilesRoot(source_, NoJournalExpected()).status();
   EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(status.message(), HasSubstr("rename the right one"));
 }
 
 TEST_F(FilesRestoreTest, RecoveryWithNothingLeftOverDoesNothing) {
-  EXPECT_TRUE(RecoverFilesRoot(source_).ok());
-  EXPECT_TRUE(RecoverFilesRoot(dir_ / "missing/parent/root").ok());
+  EXPECT_TRUE(RecoverFilesRoot(source_, NoJournalExpected()).ok());
+  EXPECT_TRUE(RecoverFilesRoot(dir_ / "missing/parent/root", NoJournalExpected()).ok());
+}
+
+// A restore journal written by hand for a staged tree at `staging` (a path beside the root).
+void WriteJournalFor(const std::string& root, const std::string& staging,
+                     const std::string& token) {
+  struct stat st;
+  ASSERT_EQ(::stat(staging.c_str(), &st), 0) << staging;
+  RestoreJournal journal;
+  journal.staging = fs::path(staging).filename().string();
+  journal.staging_device = st.st_dev;
+  journal.staging_inode = st.st_ino;
+  journal.token = token;
+  const fs::path path(root);
+  int parent = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(parent, 0);
+  Status written = WriteRestoreJournal(parent, path.filename().string(), journal, root);
+  ::close(parent);
+  ASSERT_TRUE(written.ok()) << written.ToString();
+}
+
+TEST_F(FilesRestoreTest, CommitRunsBetweenStagingAndSwapWithTheJournalInPlace) {
+  MakeSampleTree(source_);
+  StreamRef files = BackUp(source_);
+  WriteFile(source_ + "/junk", "not in the backup");
+  int commits = 0;
+  DatabaseCommit commit;
+  commit.record_token = [] { return Result<std::string>(std::string("token-1")); };
+  commit.commit = [&]() -> Status {
+    ++commits;
+    // The staged tree is complete, the old one still in place, and the journal names both.
+    EXPECT_TRUE(fs::exists(source_ + "/junk"));
+    Result<std::optional<RestoreJournal>> journal = [&] {
+      int parent = ::open(dir_.path().c_str(), O_RDONLY | O_DIRECTORY);
+      auto read = ReadRestoreJournal(parent, "source", "journal");
+      ::close(parent);
+      return read;
+    }();
+    EXPECT_TRUE(journal.ok() && journal->has_value());
+    if (journal.ok() && journal->has_value()) {
+      EXPECT_EQ((*journal)->token, "token-1");
+      const std::string staged = dir_ / (*journal)->staging;
+      EXPECT_TRUE(fs::exists(staged + "/docs/readme.txt"));
+      EXPECT_FALSE(fs::exists(staged + "/junk"));
+    }
+    return OkStatus();
+  };
+  commit.state = Answer(CommitState::kCommitted);
+  Result<FilesRestoreSummary> summary =
+      RestoreFiles(&store_, files, source_, nullptr, nullptr, &commit);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(commits, 1);
+  EXPECT_FALSE(fs::exists(source_ + "/junk"));
+  EXPECT_EQ(Others(dir_.path(), {"source", "target"}), std::vector<std::string>());
+}
+
+TEST_F(FilesRestoreTest, FailedCommitThatRolledBackLeavesTheOldTreeAndNoJournal) {
+  MakeSampleTree(source_);
+  StreamRef files = BackUp(source_);
+  WriteFile(source_ + "/junk", "not in the backup");
+  const std::map<std::string, Node> before = Tree(source_);
+  int asked = 0;
+  DatabaseCommit commit;
+  commit.record_token = [] { return Result<std::string>(std::string("token-2")); };
+  commit.commit = [] { return FailedPreconditionError("foreign key violated"); };
+  commit.state = Answer(CommitState::kRolledBack, &asked);
+  Result<FilesRestoreSummary> summary =
+      RestoreFiles(&store_, files, source_, nullptr, nullptr, &commit);
+  EXPECT_EQ(summary.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(summary.status().message(), HasSubstr("foreign key violated"));
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(Tree(source_), before);
+  EXPECT_EQ(Others(dir_.path(), {"source", "target"}), std::vector<std::string>());
+}
+
+TEST_F(FilesRestoreTest, CommitWhoseAnswerWasLostButHappenedStillSwaps) {
+  MakeSampleTree(source_);
+  StreamRef files = BackUp(source_);
+  WriteFile(source_ + "/junk", "not in the backup");
+  DatabaseCommit commit;
+  commit.record_token = [] { return Result<std::string>(std::string("token-3")); };
+  commit.commit = [] { return UnavailableError("server closed the connection"); };
+  commit.state = Answer(CommitState::kCommitted);
+  Result<FilesRestoreSummary> summary =
+      RestoreFiles(&store_, files, source_, nullptr, nullptr, &commit);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_FALSE(fs::exists(source_ + "/junk"));
+  EXPECT_EQ(Others(dir_.path(), {"source", "target"}), std::vector<std::string>());
+}
+
+TEST_F(FilesRestoreTest, CommitInDoubtKeepsTheStagedTreeAndTheJournal) {
+  MakeSampleTree(source_);
+  StreamRef files = BackUp(source_);
+  DatabaseCommit commit;
+  commit.record_token = [] { return Result<std::string>(std::string("token-4")); };
+  commit.commit = [] { return UnavailableError("server closed the connection"); };
+  commit.state = Answer(CommitState::kUnknown);
+  Result<FilesRestoreSummary> summary =
+      RestoreFiles(&store_, files, source_, nullptr, nullptr, &commit);
+  EXPECT_FALSE(summary.ok());
+  EXPECT_THAT(summary.status().message(), HasSubstr("settles it"));
+  EXPECT_TRUE(fs::exists(dir_ / "source.lifeboat-restore"));
+  EXPECT_EQ(Others(dir_.path(), {"source", "target", "source.lifeboat-restore"}).size(), 1u)
+      << "the staged tree is kept";
+  // Settled later, once the database knows: it had rolled back.
+  Result<std::optional<SettledRestore>> settled =
+      RecoverFilesRoot(source_, Answer(CommitState::kRolledBack));
+  ASSERT_TRUE(settled.ok()) << settled.status().ToString();
+  ASSERT_TRUE(settled->has_value());
+  EXPECT_EQ((*settled)->token, "token-4");
+  EXPECT_FALSE((*settled)->committed);
+  EXPECT_EQ(Others(dir_.path(), {"source", "target"}), std::vector<std::string>());
+}
+
+TEST_F(FilesRestoreTest, RecoverySwapsInTheStagedTreeOfACommittedRestore) {
+  WriteFile(source_ + "/a", "old");
+  const std::string staging = source_ + ".lifeboat-staging-00000000000000aa";
+  ASSERT_TRUE(fs::create_directories(staging));
+  WriteFile(staging + "/a", "restored");
+  WriteJournalFor(source_, staging, "token-5");
+
+  Result<std::optional<SettledRestore>> settled =
+      RecoverFilesRoot(source_, Answer(CommitState::kCommitted));
+  ASSERT_TRUE(settled.ok()) << settled.status().ToString();
+  ASSERT_TRUE(settled->has_value());
+  EXPECT_TRUE((*settled)->committed);
+  EXPECT_EQ(ReadFile(source_ + "/a"), "restored");
+  EXPECT_EQ(Others(dir_.path(), {"source", "target"}), std::vector<std::string>());
+  // Nothing left to settle.
+  EXPECT_FALSE(RecoverFilesRoot(source_, NoJournalExpected())->has_value());
+}
+
+TEST_F(FilesRestoreTest, RecoveryFinishesATwoRenameSwapOfACommittedRestore) {
+  // Killed between the renames: the root is aside, the staged tree not yet in place.
+  const std::string old = source_ + ".lifeboat-old-0123456789abcdef";
+  const std::string staging = source_ + ".lifeboat-staging-00000000000000bb";
+  ASSERT_TRUE(fs::create_directories(staging));
+  WriteFile(staging + "/a", "restored");
+  WriteJournalFor(source_, staging, "token-6");
+  fs::rename(source_, old);
+
+  ASSERT_TRUE(RecoverFilesRoot(source_, Answer(CommitState::kCommitted)).ok());
+  EXPECT_EQ(ReadFile(source_ + "/a"), "restored");
+  EXPECT_EQ(Others(dir_.path(), {"source", "target"}), std::vector<std::string>());
+}
+
+TEST_F(FilesRestoreTest, RecoveryAfterAFinishedExchangeOnlyCleansUp) {
+  // Killed after RENAME_EXCHANGE: the staged tree is the root, the old one has its name.
+  const std::string staging = source_ + ".lifeboat-staging-00000000000000cc";
+  ASSERT_TRUE(fs::create_directories(staging));
+  WriteFile(staging + "/a", "restored");
+  WriteFile(source_ + "/a", "old");
+  WriteJournalFor(source_, staging, "token-7");
+  const std::string aside = dir_ / "aside";
+  fs::rename(source_, aside);
+  fs::rename(staging, source_);
+  fs::rename(aside, staging);
+
+  ASSERT_TRUE(RecoverFilesRoot(source_, Answer(CommitState::kCommitted)).ok());
+  EXPECT_EQ(ReadFile(source_ + "/a"), "restored");
+  EXPECT_EQ(Others(dir_.path(), {"source", "target"}), std::vector<std::string>());
+}
+
+TEST_F(FilesRestoreTest, RecoveryRemovesTheStagedTreeOfARolledBackRestore) {
+  WriteFile(source_ + "/a", "old");
+  const std::string staging = source_ + ".lifeboat-staging-00000000000000dd";
+  ASSERT_TRUE(fs::create_directories(staging));
+  WriteFile(staging + "/a", "restored");
+  WriteJournalFor(source_, staging, "token-8");
+
+  Result<std::optional<SettledRestore>> settled =
+      RecoverFilesRoot(source_, Answer(CommitState::kRolledBack));
+  ASSERT_TRUE(settled.ok()) << settled.status().ToString();
+  ASSERT_TRUE(settled->has_value());
+  EXPECT_FALSE((*settled)->committed);
+  EXPECT_EQ(ReadFile(source_ + "/a"), "old");
+  EXPECT_EQ(Others(dir_.path(), {"source", "target"}), std::vector<std::string>());
+}
+
+TEST_F(FilesRestoreTest, RecoveryRefusesToGuessWhenTheDatabaseDoesNotKnow) {
+  WriteFile(source_ + "/a", "old");
+  const std::string staging = source_ + ".lifeboat-staging-00000000000000ee";
+  ASSERT_TRUE(fs::create_directories(staging));
+  WriteJournalFor(source_, staging, "token-9");
+  Status status = RecoverFilesRoot(source_, Answer(CommitState::kUnknown)).status();
+  EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("no longer knows whether that restore committed"));
+  EXPECT_TRUE(fs::exists(staging));
+  EXPECT_TRUE(fs::exists(dir_ / "source.lifeboat-restore"));
+  // A restore without a way to ask refuses too, and touches nothing.
+  StreamRef files = BackUp(source_);
+  EXPECT_FALSE(Restore(files, source_).ok());
+  EXPECT_EQ(ReadFile(source_ + "/a"), "old");
+}
+
+TEST_F(FilesRestoreTest, DamagedJournalIsReportedNotGuessed) {
+  WriteFile(source_ + "/a", "old");
+  WriteFile(dir_ / "source.lifeboat-restore", "{not json");
+  Status status = RecoverFilesRoot(source_, NoJournalExpected()).status();
+  EXPECT_EQ(status.code(), StatusCode::kDataLoss);
+  EXPECT_THAT(status.message(), HasSubstr("is damaged"));
 }
 
 }  // namespace

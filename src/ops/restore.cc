@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/clock.h"
+#include "base/crash_point.h"
 #include "base/units.h"
 #include "ops/files_restore.h"
 #include "ops/progress_meter.h"
@@ -97,6 +98,10 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
                                    " database and " + request.instance + " is a " + source->kind() +
                                    " database: restore it into a " + backup.source_kind +
                                    " instance");
+  }
+  if (!request.dry_run && request.files_root) {
+    LB_ASSIGN_OR_RETURN(std::string settled, SettleInterruptedRestore(source, *request.files_root));
+    if (!settled.empty() && progress != nullptr) progress->OnMessage(MessageLevel::kInfo, settled);
   }
   // Maintenance starts here: the instance is ours until commit or rollback.
   LB_ASSIGN_OR_RETURN(std::unique_ptr<RestoreTransaction> tx,
@@ -209,12 +214,31 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
   LB_RETURN_IF_ERROR(cancel->Check());
 
   // The files directory is staged first and swapped in only after the database committed, so
-  // a failed commit (a foreign-key violation) leaves both the tables and the files as they were.
+  // a failed commit (a foreign-key violation) leaves both the tables and the files as they were;
+  // the restore journal covers a crash in between (FORMAT.md section 13).
   if (restore_files) {
     meter.StartItem(*request.files_root);
+    std::string token;
+    DatabaseCommit commit;
+    commit.record_token = [&]() -> Result<std::string> {
+      LB_ASSIGN_OR_RETURN(token, tx->RecordCommitToken());
+      return token;
+    };
+    commit.commit = [&] {
+      CrashPoint("restore-before-commit");  // the journal is written
+      Status committed = tx->Commit();
+      CrashPoint("restore-after-commit");
+      return committed;
+    };
+    commit.state = [source](const std::string& t) { return source->RestoreCommitState(t); };
     LB_ASSIGN_OR_RETURN(FilesRestoreSummary files,
                         RestoreFiles(repo, backup.files->content, *request.files_root, meter.sink(),
-                                     cancel, [&] { return tx->Commit(); }));
+                                     cancel, &commit));
+    Status forgotten = source->ForgetCommitToken(token);
+    if (!forgotten.ok()) {
+      meter.Message(MessageLevel::kWarning,
+                    forgotten.ToString() + "; the next backup or restore removes it");
+    }
     meter.SetItemProgress(backup.files->bytes, 0);
     meter.FinishItem();
     outcome.files = files.files;

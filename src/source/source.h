@@ -7,8 +7,8 @@
 // size stream in pieces: memory does not grow with a table or with one value.
 //
 // Thread-safety: a Source may be shared; each ReadSnapshot and RestoreTransaction belongs to
-// one thread. Ownership: the caller owns what Begin* returns; destroying an uncommitted
-// RestoreTransaction rolls it back.
+// one thread (but for ReadSnapshot::DumpSchema, which may run beside it). Ownership: the caller
+// owns what Begin* returns; destroying an uncommitted RestoreTransaction rolls it back.
 #pragma once
 
 #include <cstdint>
@@ -105,7 +105,8 @@ class ReadSnapshot {
   // be read in parallel (PostgreSQL: an imported snapshot). nullptr when the driver cannot.
   virtual Result<std::unique_ptr<ReadSnapshot>> Fork() { return std::unique_ptr<ReadSnapshot>(); }
   // The schema as a script of the database's own, when the driver keeps one (nullopt: the
-  // tables' DDL and schema objects describe it, as for SQLite).
+  // tables' DDL and schema objects describe it, as for SQLite). May run on a thread of its own
+  // while the snapshot's thread streams tables.
   virtual Result<std::optional<SchemaScripts>> DumpSchema(CancellationToken* cancel) {
     (void)cancel;
     return std::optional<SchemaScripts>();
@@ -147,10 +148,22 @@ class RestoreTransaction {
   virtual Status CompleteFromScript(const SchemaScripts& scripts) {
     return UnimplementedError("schema scripts of kind " + scripts.kind + " are not supported");
   }
+  // Leaves a record inside the transaction from which a later process learns, through
+  // Source::RestoreCommitState, whether Commit took effect, even when this one dies during it
+  // (a restore swaps its files in only after the commit, FORMAT.md section 13). Call it once,
+  // just before Commit; returns the record's token.
+  virtual Result<std::string> RecordCommitToken() = 0;
   // Checks foreign keys of the touched tables (error names the offending tables, and the
   // transaction is rolled back), then commits atomically.
   virtual Status Commit() = 0;
   virtual void Rollback() = 0;
+};
+
+// Whether the restore transaction that recorded a commit token committed.
+enum class CommitState {
+  kCommitted,
+  kRolledBack,
+  kUnknown,  // the database no longer knows (PostgreSQL forgets the status of very old ones)
 };
 
 class Source {
@@ -165,6 +178,11 @@ class Source {
   // Takes the instance out of a maintenance mode that a killed restore left behind; returns
   // what it did ("" when there was nothing to do). Aborted while a live restore holds it.
   virtual Result<std::string> LeaveMaintenance() { return std::string(); }
+  // What became of the restore transaction that recorded `token` (RecordCommitToken). Only
+  // for a transaction that has ended: its process is gone or it returned from Commit.
+  virtual Result<CommitState> RestoreCommitState(const std::string& token) = 0;
+  // Removes what RecordCommitToken left in the database, once nothing needs it any more.
+  virtual Status ForgetCommitToken(const std::string& token) = 0;
 };
 
 }  // namespace lifeboat

@@ -224,6 +224,15 @@ Status PgRestoreTransaction::CheckForeignKeys() {
                                  list + "; nothing was changed: restore the referenced tables too");
 }
 
+Result<std::string> PgRestoreTransaction::RecordCommitToken() {
+  if (!failed_.ok()) return failed_;
+  Result<PgResult> xid = conn_->Query("SELECT txid_current()::text", "reading the transaction id");
+  if (!xid.ok()) {
+    LB_RETURN_IF_ERROR(Guard(xid.status()));
+  }
+  return "xid:" + xid->GetString(0, 0);
+}
+
 Status PgRestoreTransaction::Commit() {
   if (!failed_.ok()) return failed_;
   LB_RETURN_IF_ERROR(Guard(CheckForeignKeys()));

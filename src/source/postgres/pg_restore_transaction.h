@@ -49,6 +49,8 @@ class PgRestoreTransaction : public RestoreTransaction {
   // becomes `CREATE SCHEMA IF NOT EXISTS`, so that an existing empty schema is fine.
   Status CreateFromScript(const SchemaScripts& scripts) override;
   Status CompleteFromScript(const SchemaScripts& scripts) override;
+  // The transaction's id, with its epoch (txid_current()): "xid:<decimal>".
+  Result<std::string> RecordCommitToken() override;
   Status Commit() override;
   void Rollback() override;
 

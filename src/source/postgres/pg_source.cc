@@ -86,6 +86,23 @@ Result<std::string> PgSource::LeaveMaintenance() {
   return RecoverPgMaintenance(options_, PgTargetDatabase(options_.conninfo));
 }
 
+Result<CommitState> PgSource::RestoreCommitState(const std::string& token) {
+  const std::string xid = token.rfind("xid:", 0) == 0 ? token.substr(4) : "";
+  if (xid.empty() || xid.find_first_not_of("0123456789") != std::string::npos) {
+    return InvalidArgumentError("'" + token + "' is not a PostgreSQL restore token");
+  }
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, Connect());
+  LB_ASSIGN_OR_RETURN(PgResult status, conn->Query("SELECT txid_status($1::bigint)",
+                                                   "asking whether a restore committed", {xid}));
+  if (status.IsNull(0, 0)) return CommitState::kUnknown;
+  const std::string state = status.GetString(0, 0);
+  if (state == "committed") return CommitState::kCommitted;
+  if (state == "aborted") return CommitState::kRolledBack;
+  return UnavailableError("the restore transaction " + xid + " on PostgreSQL " +
+                          options_.described + " is still " + state +
+                          ": wait until its session has ended, then retry");
+}
+
 Result<std::unique_ptr<ReadSnapshot>> PgSource::BeginRead() {
   LB_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, Connect());
   LB_RETURN_IF_ERROR(TakePgOperationLock(conn.get()));

@@ -41,6 +41,13 @@ class PgSource : public Source {
   Result<std::unique_ptr<RestoreTransaction>> BeginRestore(int wait_millis) override;
   // pg_maintenance.h: RecoverPgMaintenance on the instance's database.
   Result<std::string> LeaveMaintenance() override;
+  // txid_status() of the token's transaction id; kUnknown once the server has forgotten it.
+  Result<CommitState> RestoreCommitState(const std::string& token) override;
+  // Nothing to remove: the token is the transaction's own id.
+  Status ForgetCommitToken(const std::string& token) override {
+    (void)token;
+    return OkStatus();
+  }
 
   const std::vector<std::string>& schemas() const { return options_.schemas; }
   // A connection to the instance. A database that refuses connections because a killed

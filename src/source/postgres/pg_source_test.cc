@@ -425,5 +425,31 @@ TEST_F(PgOwnerRoleTest, ATableReferencedFromOutsideTheRestoreIsRefusedWithTheFix
   EXPECT_EQ(Dump(), before);
 }
 
+TEST_F(PgSourceTest, CommitTokenTellsWhetherTheRestoreCommitted) {
+  Result<std::unique_ptr<RestoreTransaction>> committed = source_->BeginRestore(2000);
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  Result<std::string> token = (*committed)->RecordCommitToken();
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  EXPECT_EQ(token->rfind("xid:", 0), 0u) << *token;
+  ASSERT_TRUE((*committed)->Commit().ok());
+  Result<CommitState> state = source_->RestoreCommitState(*token);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(*state, CommitState::kCommitted);
+  committed->reset();  // its connection holds the instance's operation lock
+
+  Result<std::unique_ptr<RestoreTransaction>> rolled_back = source_->BeginRestore(2000);
+  ASSERT_TRUE(rolled_back.ok()) << rolled_back.status().ToString();
+  Result<std::string> other = (*rolled_back)->RecordCommitToken();
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_NE(*other, *token);
+  rolled_back->reset();  // destroyed open: rolled back, as when the process dies
+  state = source_->RestoreCommitState(*other);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(*state, CommitState::kRolledBack);
+
+  EXPECT_EQ(source_->RestoreCommitState("sqlite-token").status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace lifeboat

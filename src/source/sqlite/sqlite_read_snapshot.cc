@@ -16,8 +16,10 @@ namespace {
 constexpr int kOctetLengthVersion = 3043000;
 constexpr uint64_t kLargeTextChars = SqliteReadSnapshot::kLargeValueBytes / 4;
 
+// SQLite's own tables, and the restore's commit record.
 bool IsInternalName(std::string_view name) {
-  return name.size() >= 7 && SqlNamesEqual(name.substr(0, 7), "sqlite_");
+  return (name.size() >= 7 && SqlNamesEqual(name.substr(0, 7), "sqlite_")) ||
+         SqlNamesEqual(name, kSqliteCommitTable);
 }
 
 // "fts5" from "CREATE VIRTUAL TABLE t USING fts5(a, b)".

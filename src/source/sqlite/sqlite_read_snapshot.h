@@ -39,6 +39,10 @@
 
 namespace lifeboat {
 
+// The table in which a restore records its commit token (RestoreTransaction::RecordCommitToken)
+// until its files are in place. Never backed up, never listed.
+inline constexpr char kSqliteCommitTable[] = "lifeboat_restore_commit";
+
 class SqliteReadSnapshot : public ReadSnapshot {
  public:
   // Values larger than this are streamed through incremental blob I/O.

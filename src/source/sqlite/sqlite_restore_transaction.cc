@@ -11,6 +11,8 @@
 #include <optional>
 #include <utility>
 
+#include "base/encoding.h"
+#include "codec/random.h"
 #include "source/row_codec.h"
 #include "source/sqlite/sqlite_table_layout.h"
 
@@ -590,6 +592,19 @@ Status SqliteRestoreTransaction::CheckForeignKeys() {
     return FailedPreconditionError(message + ": nothing was changed");
   }
   return OkStatus();
+}
+
+Result<std::string> SqliteRestoreTransaction::RecordCommitToken() {
+  LB_RETURN_IF_ERROR(Usable());
+  const std::string token = ToHex(RandomBytes(16));
+  Status recorded = db_->Exec(std::string("CREATE TABLE IF NOT EXISTS main.") + kSqliteCommitTable +
+                                  " (token TEXT PRIMARY KEY, committed_at TEXT NOT NULL);"
+                                  "INSERT INTO main." +
+                                  kSqliteCommitTable + " VALUES ('" + token +
+                                  "', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                              "recording the restore's commit");
+  if (!recorded.ok()) return Abandon(recorded);
+  return token;
 }
 
 Status SqliteRestoreTransaction::Commit() {

@@ -65,6 +65,8 @@ class SqliteRestoreTransaction : public RestoreTransaction {
   Result<TableStreamStats> ReplaceTable(const TableInfo& table, ByteReader* rows,
                                         CancellationToken* cancel) override;
   Status SetSequences(const std::vector<SequenceValue>& values) override;
+  // Inserts a random token into the table kSqliteCommitTable (created if missing).
+  Result<std::string> RecordCommitToken() override;
   Status Commit() override;
   void Rollback() override;
 

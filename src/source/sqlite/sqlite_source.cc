@@ -89,4 +89,63 @@ Result<std::unique_ptr<RestoreTransaction>> SqliteSource::BeginRestore(int wait_
   return std::unique_ptr<RestoreTransaction>(std::move(txn));
 }
 
+namespace {
+
+// Whether kSqliteCommitTable exists in `db`.
+Result<bool> HasCommitTable(SqliteDb* db) {
+  LB_ASSIGN_OR_RETURN(SqliteStatement find,
+                      db->Prepare("SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND "
+                                  "name = ?1",
+                                  "looking for the restore's commit record"));
+  LB_RETURN_IF_ERROR(find.BindText(1, kSqliteCommitTable));
+  return find.Step();
+}
+
+}  // namespace
+
+Result<CommitState> SqliteSource::RestoreCommitState(const std::string& token) {
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path_, SQLITE_OPEN_READWRITE));
+  db->SetBusyTimeout(kReaderBusyTimeoutMillis);
+  LB_ASSIGN_OR_RETURN(bool has_table, HasCommitTable(db.get()));
+  if (!has_table) return CommitState::kRolledBack;
+  LB_ASSIGN_OR_RETURN(
+      SqliteStatement find,
+      db->Prepare(std::string("SELECT 1 FROM main.") + kSqliteCommitTable + " WHERE token = ?1",
+                  "reading the restore's commit record"));
+  LB_RETURN_IF_ERROR(find.BindText(1, token));
+  LB_ASSIGN_OR_RETURN(bool found, find.Step());
+  return found ? CommitState::kCommitted : CommitState::kRolledBack;
+}
+
+Status SqliteSource::ForgetCommitToken(const std::string& token) {
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path_, SQLITE_OPEN_READWRITE));
+  db->SetBusyTimeout(kReaderBusyTimeoutMillis);
+  const std::string action = "removing the restore's commit record from " + path_;
+  LB_RETURN_IF_ERROR(db->Exec("BEGIN IMMEDIATE", action));
+  Status status = [&]() -> Status {
+    LB_ASSIGN_OR_RETURN(bool has_table, HasCommitTable(db.get()));
+    if (!has_table) return OkStatus();
+    LB_ASSIGN_OR_RETURN(
+        SqliteStatement remove,
+        db->Prepare(std::string("DELETE FROM main.") + kSqliteCommitTable + " WHERE token = ?1",
+                    action));
+    LB_RETURN_IF_ERROR(remove.BindText(1, token));
+    LB_RETURN_IF_ERROR(remove.Step().status());
+    {
+      // Finalized before the DROP, which a statement still reading the table would block.
+      LB_ASSIGN_OR_RETURN(
+          SqliteStatement left,
+          db->Prepare(std::string("SELECT 1 FROM main.") + kSqliteCommitTable, action));
+      LB_ASSIGN_OR_RETURN(bool others, left.Step());
+      if (others) return OkStatus();
+    }
+    return db->Exec(std::string("DROP TABLE main.") + kSqliteCommitTable, action);
+  }();
+  if (!status.ok()) {
+    db->Exec("ROLLBACK", action).IgnoreError();
+    return status;
+  }
+  return db->Exec("COMMIT", action);
+}
+
 }  // namespace lifeboat

@@ -37,6 +37,11 @@ class SqliteSource : public Source {
   std::string Describe() const override { return path_; }
   Result<std::unique_ptr<ReadSnapshot>> BeginRead() override;
   Result<std::unique_ptr<RestoreTransaction>> BeginRestore(int wait_millis) override;
+  // Committed when the token is in kSqliteCommitTable: SQLite rolls an interrupted
+  // transaction back when the database is next opened, so any other answer is certain.
+  Result<CommitState> RestoreCommitState(const std::string& token) override;
+  // Deletes the token, and the table once it is empty.
+  Status ForgetCommitToken(const std::string& token) override;
 
   const std::string& path() const { return path_; }
 

@@ -14,6 +14,7 @@
 
 #include "source/row_codec.h"
 #include "source/sqlite/sqlite_fixture.h"
+#include "source/sqlite/sqlite_read_snapshot.h"
 #include "source/sqlite/sqlite_test_support.h"
 
 namespace lifeboat {
@@ -727,6 +728,47 @@ TEST_F(SqliteSourceTest, DestroyingAnOpenRestoreRollsBack) {
     ASSERT_TRUE((*txn)->ReplaceTable(FindTable(backup.schema, "dup"), &empty, nullptr).ok());
   }
   ExpectSame(Capture(path_), before);
+}
+
+TEST_F(SqliteSourceTest, CommitTokenTellsWhetherTheRestoreCommittedAndIsForgotten) {
+  const Snapshot before = Capture(path_);
+  std::unique_ptr<SqliteSource> source = OpenSource(path_);
+  std::string rolled_back;
+  {
+    Result<std::unique_ptr<RestoreTransaction>> txn = source->BeginRestore(1000);
+    ASSERT_TRUE(txn.ok());
+    Result<std::string> token = (*txn)->RecordCommitToken();
+    ASSERT_TRUE(token.ok()) << token.status().ToString();
+    rolled_back = *token;
+  }  // destroyed open, as when the process dies: rolled back
+  Result<CommitState> state = source->RestoreCommitState(rolled_back);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(*state, CommitState::kRolledBack);
+  ExpectSame(Capture(path_), before);
+
+  Result<std::unique_ptr<RestoreTransaction>> txn = source->BeginRestore(1000);
+  ASSERT_TRUE(txn.ok());
+  Result<std::string> token = (*txn)->RecordCommitToken();
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  EXPECT_NE(*token, rolled_back);
+  ASSERT_TRUE((*txn)->Commit().ok());
+  state = source->RestoreCommitState(*token);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(*state, CommitState::kCommitted);
+  // The record is never part of what Lifeboat describes or backs up.
+  Result<std::unique_ptr<ReadSnapshot>> snapshot = source->BeginRead();
+  ASSERT_TRUE(snapshot.ok());
+  Result<InstanceSchema> schema = (*snapshot)->Describe();
+  ASSERT_TRUE(schema.ok());
+  for (const TableInfo& t : schema->tables) EXPECT_NE(t.name, kSqliteCommitTable);
+  snapshot->reset();
+
+  ASSERT_TRUE(source->ForgetCommitToken(*token).ok());
+  ExpectSame(Capture(path_), before);  // the table is gone again
+  state = source->RestoreCommitState(*token);
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(*state, CommitState::kRolledBack);
+  EXPECT_TRUE(source->ForgetCommitToken(*token).ok()) << "forgetting twice is harmless";
 }
 
 TEST_F(SqliteSourceTest, SetSequencesNeedsSqliteSequence) {
