@@ -10,9 +10,11 @@
 // as they were (slower: every loaded row queues a check).
 // PrepareReplace empties the replaced tables with one TRUNCATE; a table that a table outside
 // the restore references is emptied with DELETE instead (only under the replica role, where
-// DELETE fires no foreign-key action). Rows load with `COPY ... FROM STDIN`. Commit checks
-// every foreign key that touches a replaced table (one anti-join per key) and names the
-// offending constraint and tables before it commits; any failure rolls everything back.
+// DELETE fires no foreign-key action). Rows load with `COPY ... FROM STDIN`, `WITH (FREEZE)`
+// into the tables the TRUNCATE emptied. Commit checks every foreign key that touches a
+// replaced table (one anti-join per key; not after a clone's post-data script, whose ALTER
+// TABLE ... ADD FOREIGN KEY checked them) and names the offending constraint and tables
+// before it commits; any failure rolls everything back.
 //
 // Thread-safety: one thread. Ownership: owns its connection.
 #pragma once
@@ -74,6 +76,8 @@ class PgRestoreTransaction : public RestoreTransaction {
   bool replica_role_ = false;
   bool prepared_ = false;
   std::vector<std::string> replaced_oids_;
+  std::set<std::string> truncated_oids_;     // emptied by TRUNCATE: loaded WITH (FREEZE)
+  bool keys_checked_by_script_ = false;      // post-data created (and so checked) every key
   std::set<std::string> triggers_disabled_;  // qualified names, when not in replica mode
   std::vector<PgForeignKey> keys_deferred_;  // made deferrable for the load, not in replica mode
 };

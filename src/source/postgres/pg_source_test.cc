@@ -228,6 +228,18 @@ TEST_F(PgSourceTest, RestoreBringsBackTheExactDump) {
   ASSERT_TRUE(restored.ok()) << restored.ToString();
   EXPECT_EQ(Dump(), before);
 
+  // The rows were loaded frozen (COPY ... FREEZE into the truncated table): every page of a
+  // restored table is all-frozen in the visibility map, so no reader sets hint bits on it.
+  std::unique_ptr<PgConnection> conn = server().Connect(db_);
+  ASSERT_TRUE(conn->Exec("CREATE EXTENSION IF NOT EXISTS pg_visibility", "test setup").ok());
+  Result<PgResult> pages = conn->Query(
+      "SELECT all_frozen, pg_relation_size('app.comments') / current_setting('block_size')::int "
+      "FROM pg_visibility_map_summary('app.comments')",
+      "reading the visibility map");
+  ASSERT_TRUE(pages.ok()) << pages.status().ToString();
+  EXPECT_GT(pages->GetInt64(0, 1), 0);
+  EXPECT_EQ(pages->GetInt64(0, 0), pages->GetInt64(0, 1));
+
   // A second backup of the restored instance streams the same bytes: the encoding depends
   // only on the data.
   Saved again = Save(source_.get());
