@@ -41,6 +41,7 @@ Result<std::unique_ptr<ReadSnapshot>> PgReadSnapshot::Fork() {
   auto fork = std::make_unique<PgReadSnapshot>(conn.get(), schemas_);
   fork->owned_ = std::move(conn);
   fork->catalog_ = catalog_;
+  fork->large_values_ = large_values_;
   return std::unique_ptr<ReadSnapshot>(std::move(fork));
 }
 
@@ -97,6 +98,16 @@ Result<TableStreamStats> PgReadSnapshot::StreamTable(
     const TableInfo& table, ByteSink* out, CancellationToken* cancel,
     const std::function<void(const TableStreamStats&)>& on_progress) {
   LB_ASSIGN_OR_RETURN(const PgTable* found, Find(table.name));
+  std::vector<ColumnInfo> stored;
+  for (const ColumnInfo& c : table.columns) {
+    if (!c.hidden) stored.push_back(c);
+  }
+  LB_ASSIGN_OR_RETURN(std::vector<PgSlicedColumn> sliced,
+                      FindLargeValueColumns(conn_, *found, stored, large_values_));
+  if (!sliced.empty()) {
+    return StreamTableWithLargeValues(conn_, *found, stored, sliced, large_values_, out, cancel,
+                                      kProgressRows, on_progress);
+  }
   const std::string columns = PgCopyColumns(table);
   // COPY reads a partitioned table only through a query.
   std::string sql = found->partitioned

@@ -7,7 +7,9 @@
 //
 // Rows stream as `COPY table (stored columns) TO STDOUT` in text format, in the table's
 // physical order, exactly as pg_dump reads them (FORMAT.md section 8.1); a partitioned table
-// is read through its parent, partition after partition. Generated columns are left out.
+// is read through its parent, partition after partition. Generated columns are left out. A
+// table that holds values over 1 MiB is read through a cursor with those values fetched in
+// slices (pg_large_values.h), which writes the same bytes with bounded memory.
 // The version query runs inside a savepoint, so that a failing one does not end the snapshot.
 //
 // Thread-safety: one thread at a time, except DumpSchema, which may run on another thread while
@@ -22,6 +24,7 @@
 
 #include "source/postgres/pg_catalog.h"
 #include "source/postgres/pg_connection.h"
+#include "source/postgres/pg_large_values.h"
 #include "source/source.h"
 
 namespace lifeboat {
@@ -53,6 +56,10 @@ class PgReadSnapshot : public ReadSnapshot {
   // way pg_dump -j shares one point in time; nullptr for a borrowing snapshot or a fork.
   Result<std::unique_ptr<ReadSnapshot>> Fork() override;
 
+  // Tables with values above these limits are read in slices (pg_large_values.h); forks
+  // inherit them.
+  void set_large_value_limits(const PgLargeValueLimits& limits) { large_values_ = limits; }
+
   // The exported snapshot's name ("" for a borrowing snapshot).
   const std::string& exported() const { return exported_; }
   // The catalog as Describe read it (read on first use).
@@ -72,6 +79,7 @@ class PgReadSnapshot : public ReadSnapshot {
   std::string described_;
   std::function<Result<std::unique_ptr<PgConnection>>()> connect_;
   std::optional<PgCatalog> catalog_;
+  PgLargeValueLimits large_values_;
 };
 
 // The COPY column list of a table's stored columns: ("id", "title").

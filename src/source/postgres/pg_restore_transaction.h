@@ -41,6 +41,7 @@ class PgRestoreTransaction : public RestoreTransaction {
   ~PgRestoreTransaction() override;
 
   ReadSnapshot* Reader() override { return &reader_; }
+  PgReadSnapshot& reader() { return reader_; }
   Status CreateMissing(const std::vector<TableInfo>& tables,
                        const std::vector<SchemaObject>& objects) override;
   Status PrepareReplace(const std::vector<TableInfo>& tables) override;

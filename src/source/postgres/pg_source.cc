@@ -66,7 +66,8 @@ Result<std::unique_ptr<PgSource>> PgSource::Open(const std::string& url, Options
   connect.schemas = std::move(split.second);
   connect.described = std::move(options.described);
   connect.application_name = std::move(options.label);
-  return std::unique_ptr<PgSource>(new PgSource(std::move(connect), std::move(options.on_notice)));
+  return std::unique_ptr<PgSource>(
+      new PgSource(std::move(connect), std::move(options.on_notice), options.large_values));
 }
 
 Result<std::unique_ptr<PgConnection>> PgSource::Connect() const {
@@ -110,6 +111,7 @@ Result<std::unique_ptr<ReadSnapshot>> PgSource::BeginRead() {
       std::unique_ptr<PgReadSnapshot> snapshot,
       PgReadSnapshot::Begin(std::move(conn), options_.schemas,
                             [options = options_] { return PgConnection::Connect(options); }));
+  snapshot->set_large_value_limits(large_values_);
   return std::unique_ptr<ReadSnapshot>(std::move(snapshot));
 }
 
@@ -123,6 +125,7 @@ Result<std::unique_ptr<RestoreTransaction>> PgSource::BeginRestore(int wait_mill
   LB_ASSIGN_OR_RETURN(std::unique_ptr<PgRestoreTransaction> tx,
                       PgRestoreTransaction::Begin(std::move(conn), options_.schemas, wait_millis,
                                                   std::move(maintenance)));
+  tx->reader().set_large_value_limits(large_values_);
   return std::unique_ptr<RestoreTransaction>(std::move(tx));
 }
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "source/postgres/pg_connection.h"
+#include "source/postgres/pg_large_values.h"
 #include "source/source.h"
 
 namespace lifeboat {
@@ -31,6 +32,8 @@ class PgSource : public Source {
     std::string label;      // who works on it, for pg_stat_activity: "lifeboat backup by ops@h"
     // Lines worth showing (a maintenance mode left by a killed process was undone).
     std::function<void(const std::string&)> on_notice;
+    // Values above these are read in slices (pg_large_values.h).
+    PgLargeValueLimits large_values;
   };
   // Does not connect: the first Begin* does.
   static Result<std::unique_ptr<PgSource>> Open(const std::string& url, Options options);
@@ -55,11 +58,15 @@ class PgSource : public Source {
   Result<std::unique_ptr<PgConnection>> Connect() const;
 
  private:
-  PgSource(PgConnectOptions options, std::function<void(const std::string&)> on_notice)
-      : options_(std::move(options)), on_notice_(std::move(on_notice)) {}
+  PgSource(PgConnectOptions options, std::function<void(const std::string&)> on_notice,
+           PgLargeValueLimits large_values)
+      : options_(std::move(options)),
+        on_notice_(std::move(on_notice)),
+        large_values_(large_values) {}
 
   const PgConnectOptions options_;
   const std::function<void(const std::string&)> on_notice_;
+  const PgLargeValueLimits large_values_;
 };
 
 // Splits Lifeboat's `schema` parameter off a libpq URL: `url` without it, and the schemas
