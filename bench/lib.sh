@@ -32,6 +32,9 @@ measure() {
   local step="$1" tool="$2"
   shift 2
   drop_caches
+  # A script may define pre_measure (bench/run-postgres: a checkpoint) to start each command
+  # from the same state.
+  if declare -F pre_measure >/dev/null; then pre_measure; fi
   LOAD[$step]="$(cut -d' ' -f1 /proc/loadavg)"
   printf '$ %s\n' "$*"
   local out="$raw_dir/$step"

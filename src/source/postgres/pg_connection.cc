@@ -138,7 +138,8 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnectOptio
   LB_RETURN_IF_ERROR(conn->Exec(
       "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO'; SET IntervalStyle = 'postgres'; "
       "SET TimeZone = 'UTC'; SET extra_float_digits = 3; SET bytea_output = 'hex'; "
-      "SET standard_conforming_strings = on; SET max_parallel_workers_per_gather = 0",
+      "SET standard_conforming_strings = on; SET max_parallel_workers_per_gather = 0; "
+      "SET synchronize_seqscans = off",
       "setting up the session"));
   LB_RETURN_IF_ERROR(conn->ResetSearchPath());
   return conn;

@@ -14,8 +14,10 @@
 // Every connection is set up the same way, so that the bytes COPY produces depend only on the
 // data: client_encoding UTF8, DateStyle ISO, IntervalStyle postgres, TimeZone UTC,
 // extra_float_digits 3, bytea_output hex, standard_conforming_strings on, and search_path set
-// to the instance's schemas (FORMAT.md section 8.1); max_parallel_workers_per_gather 0, so that
-// a query over a table returns its rows in physical order, as COPY does.
+// to the instance's schemas (FORMAT.md section 8.1); max_parallel_workers_per_gather 0 and
+// synchronize_seqscans off, so that every scan of a table returns its rows in physical order
+// from the first page (a synchronized scan starts where another session's scan is, or was
+// stopped).
 //
 // Thread-safety: none; a connection belongs to one thread at a time.
 // Ownership: PgConnection owns its PGconn, PgResult its PGresult.

@@ -11,9 +11,9 @@ namespace {
 constexpr char kCursor[] = "lifeboat_large_values";
 constexpr char kValueCursor[] = "lifeboat_large_value";
 constexpr size_t kMaxBatchRows = 1000;
-// A value over 1 MiB never sits inline in the heap: even compressed (pglz or lz4, at most a
-// few hundred to one) it stays above the 2 KB at which PostgreSQL moves values to TOAST. So a
-// table with an empty TOAST relation needs no scan for such values.
+// A value over 1 MiB (and so one over the limit) never sits inline in the heap: even compressed
+// (pglz or lz4, at most a few hundred to one) it stays above the 2 KB at which PostgreSQL moves
+// values to TOAST. So a table with an empty TOAST relation needs no scan for such values.
 constexpr uint64_t kInlineBound = uint64_t{1} << 20;
 
 std::string OverLimit(const std::string& column, uint64_t limit) {

@@ -31,7 +31,10 @@
 namespace lifeboat {
 
 struct PgLargeValueLimits {
-  uint64_t value_bytes = uint64_t{1} << 20;  // values above this are fetched in slices
+  // Values above this are fetched in slices. Below it COPY is faster (about twice as fast on 4
+  // MiB values: one detoast and one hex conversion per value, streamed), and holds at most a
+  // row of such values (twice, hex) per reader.
+  uint64_t value_bytes = uint64_t{8} << 20;
   uint64_t slice_bytes = uint64_t{1} << 20;  // bytes (bytea) or characters (text) per slice
   uint64_t batch_bytes = uint64_t{8} << 20;  // rows fetched at once, by their observed size
 };

@@ -8,7 +8,7 @@
 // Rows stream as `COPY table (stored columns) TO STDOUT` in text format, in the table's
 // physical order, exactly as pg_dump reads them (FORMAT.md section 8.1); a partitioned table
 // is read through its parent, partition after partition. Generated columns are left out. A
-// table that holds values over 1 MiB is read through a cursor with those values fetched in
+// table that holds values over 8 MiB is read through a cursor with those values fetched in
 // slices (pg_large_values.h), which writes the same bytes with bounded memory.
 // The version query runs inside a savepoint, so that a failing one does not end the snapshot.
 //

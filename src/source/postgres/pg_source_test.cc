@@ -469,6 +469,39 @@ TEST_F(PgSourceTest, CommitTokenTellsWhetherTheRestoreCommitted) {
             StatusCode::kInvalidArgument);
 }
 
+// A scan of a large table by another session (here one stopped by LIMIT, which leaves the
+// synchronized-scan position in the middle of the table) does not move where a backup starts
+// reading: the stream begins with the table's first row, as COPY without Lifeboat's settings
+// would not.
+TEST_F(PgSourceTest, AnotherSessionsScanDoesNotRotateTheRowOrder) {
+  // Larger than a quarter of shared_buffers (16MB on the test server): scans synchronize.
+  server().Exec(
+      db_,
+      "CREATE TABLE app.big_rows (id int, pad text);"
+      "INSERT INTO app.big_rows SELECT g, repeat('x', 200) FROM generate_series(1, 60000) g;");
+  std::unique_ptr<PgConnection> app = server().Connect(db_);
+  ASSERT_TRUE(app->Exec("SET synchronize_seqscans = on", "the server's default").ok());
+  ASSERT_TRUE(app->Query("SELECT id FROM app.big_rows WHERE id = 40000 LIMIT 1", "scanning").ok());
+  // The hazard: a session with the server's defaults now starts reading mid-table.
+  Result<PgResult> first = app->Query("SELECT id FROM app.big_rows LIMIT 1", "reading");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_NE(first->GetString(0, 0), "1");
+  source_ = Open(url_ + "&schema=app,audit");
+  Result<std::unique_ptr<ReadSnapshot>> snapshot = source_->BeginRead();
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  Result<InstanceSchema> schema = (*snapshot)->Describe();
+  ASSERT_TRUE(schema.ok());
+  const TableInfo* table = nullptr;
+  for (const TableInfo& t : schema->tables) {
+    if (t.name == "big_rows") table = &t;
+  }
+  ASSERT_NE(table, nullptr);
+  std::string rows;
+  StringSink sink(&rows);
+  ASSERT_TRUE((*snapshot)->StreamTable(*table, &sink, &cancel_, nullptr).ok());
+  EXPECT_EQ(rows.substr(0, rows.find('\t')), "1");
+}
+
 // Every table read through the large-value path, with limits so small that nearly every text
 // and bytea value is fetched in slices (of 1,000 bytes or characters), gives the bytes COPY
 // gives.
@@ -492,6 +525,13 @@ TEST_F(PgSourceTest, SlicedReadsWriteExactlyWhatCopyWrites) {
   ASSERT_TRUE(restored.ok()) << restored.ToString();
   EXPECT_EQ(Dump(), before);
 }
+
+// AddressSanitizer has an allocator of its own, which mallinfo2 does not see.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kHeapIsMeasurable = false;
+#else
+constexpr bool kHeapIsMeasurable = true;
+#endif
 
 // Counts the heap in use (mallinfo2) each time a piece of the stream arrives.
 class HeapWatchingSink : public ByteSink {
@@ -548,8 +588,10 @@ TEST_F(PgSourceTest, LargeValuesStreamWithBoundedMemoryAndRoundTrip) {
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   EXPECT_EQ(stats->rows, 2000u);
   EXPECT_GT(sliced.bytes(), 48u << 20) << "24 MiB of bytea is 48 MiB of hex";
-  EXPECT_LT(sliced.peak_above_start(), 20 << 20)
-      << "the stream held a large value whole: " << sliced.peak_above_start() << " bytes";
+  if (kHeapIsMeasurable) {
+    EXPECT_LT(sliced.peak_above_start(), 20 << 20)
+        << "the stream held a large value whole: " << sliced.peak_above_start() << " bytes";
+  }
 
   snapshot->reset();  // its connection holds the instance's operation lock
 
@@ -561,7 +603,9 @@ TEST_F(PgSourceTest, LargeValuesStreamWithBoundedMemoryAndRoundTrip) {
   ASSERT_TRUE(copy_snapshot.ok());
   HeapWatchingSink copied;
   ASSERT_TRUE((*copy_snapshot)->StreamTable(*table, &copied, &cancel_, nullptr).ok());
-  EXPECT_GT(copied.peak_above_start(), 48 << 20) << "COPY holds the 48 MiB row";
+  if (kHeapIsMeasurable) {
+    EXPECT_GT(copied.peak_above_start(), 48 << 20) << "COPY holds the 48 MiB row";
+  }
   EXPECT_EQ(sliced.digest(), copied.digest());
   std::cout << "[ INFO     ] " << sliced.bytes()
             << " bytes streamed; heap above the start: " << sliced.peak_above_start()

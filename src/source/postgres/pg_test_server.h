@@ -101,7 +101,7 @@ class PgTestServer {
         "--no-sync --no-instructions > " + dir_ + ".initdb.log 2>&1");
     Run(as_ + bindir_ + "/pg_ctl -D " + dir_ + "/data -l " + dir_ + "/server.log -w -s -o \"-k " +
         dir_ + " -c listen_addresses='' -c fsync=off -c synchronous_commit=off " +
-        "-c full_page_writes=off -c max_connections=60\" start");
+        "-c full_page_writes=off -c max_connections=60 -c shared_buffers=16MB\" start");
     started_ = true;
   }
 
