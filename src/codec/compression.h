@@ -26,4 +26,14 @@ void ZstdCompress(std::string_view input, int level, std::string* out);
 // Replaces *out with the decompressed content of `input`.
 Status ZstdDecompress(std::string_view input, size_t max_size, std::string* out);
 
+// The same with `prefix` as history the frame refers to (zstd's raw-content prefix, as in
+// `zstd --patch-from`): a value that resembles the prefix compresses to little more than its
+// differences. The frame decompresses only with the same prefix. Used for delta blobs
+// (FORMAT.md §6); the window covers prefix and value (up to 128 MiB together).
+void ZstdCompressWithPrefix(std::string_view input, std::string_view prefix, int level,
+                            std::string* out);
+// DataLoss as ZstdDecompress; also when the frame does not record its content size.
+Status ZstdDecompressWithPrefix(std::string_view input, std::string_view prefix, size_t max_size,
+                                std::string* out);
+
 }  // namespace lifeboat

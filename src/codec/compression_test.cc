@@ -146,5 +146,33 @@ TEST(ZstdTest, ConcatenatedFramesDecodeToTheConcatenation) {
   EXPECT_EQ(ZstdDecompress(a + b, 11, &output).code(), StatusCode::kDataLoss);
 }
 
+TEST(ZstdPrefixTest, ASimilarValueCompressesToItsDifferences) {
+  const std::string base = PseudoRandom(64 << 10, 11);
+  std::string changed = base;
+  changed.erase(20000, 700);              // a row removed
+  changed.replace(40000, 5, "EDITED");    // a row edited
+  changed.append(PseudoRandom(300, 12));  // a row appended
+  std::string alone, delta, back;
+  ZstdCompress(changed, 3, &alone);
+  ZstdCompressWithPrefix(changed, base, 3, &delta);
+  EXPECT_GT(alone.size(), changed.size() * 9 / 10) << "random bytes do not compress alone";
+  EXPECT_LT(delta.size(), 1200u) << "against its base it is little more than the edits";
+  ASSERT_TRUE(ZstdDecompressWithPrefix(delta, base, changed.size(), &back).ok());
+  EXPECT_EQ(back, changed);
+}
+
+TEST(ZstdPrefixTest, ThePrefixIsNeededToDecode) {
+  const std::string base = Compressible(100000);
+  const std::string value = base.substr(500, 90000) + "tail";
+  std::string delta, back;
+  ZstdCompressWithPrefix(value, base, 3, &delta);
+  Status wrong = ZstdDecompressWithPrefix(delta, PseudoRandom(100000, 3), value.size(), &back);
+  EXPECT_TRUE(!wrong.ok() || back != value);
+  EXPECT_FALSE(ZstdDecompress(delta, value.size(), &back).ok() && back == value);
+  EXPECT_EQ(ZstdDecompressWithPrefix(delta, base, value.size() - 1, &back).code(),
+            StatusCode::kDataLoss)
+      << "max_size still bounds the output";
+}
+
 }  // namespace
 }  // namespace lifeboat

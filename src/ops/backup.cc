@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -37,11 +38,13 @@ std::vector<ColumnInfo> StoredColumns(const TableInfo& table) {
 }
 
 // Streams one table into the repository, reporting progress to `meter` as it goes.
+// `reference` (may be null): the table's stream in the instance's previous backup, against
+// which changed chunks are stored as deltas.
 Result<TableEntry> BackupTable(Repository* repo, ReadSnapshot* snapshot, const TableInfo& info,
-                               const PlannedTable& planned, ProgressMeter* meter,
-                               CancellationToken* cancel) {
+                               const PlannedTable& planned, const StreamRef* reference,
+                               ProgressMeter* meter, CancellationToken* cancel) {
   meter->StartItem(info.name);
-  StreamWriter writer(repo);
+  StreamWriter writer(repo, reference);
   TableStreamStats reported;
   auto report = [&](const TableStreamStats& s) {
     meter->Add(s.bytes - reported.bytes, s.rows - reported.rows);
@@ -68,6 +71,7 @@ Result<TableEntry> BackupTable(Repository* repo, ReadSnapshot* snapshot, const T
 Result<std::vector<TableEntry>> BackupTables(Repository* repo, ReadSnapshot* snapshot,
                                              const InstanceSchema& schema,
                                              const std::vector<const PlannedTable*>& tables,
+                                             const std::map<std::string, StreamRef>& references,
                                              int readers, ProgressMeter* meter,
                                              CancellationToken* cancel) {
   std::vector<std::unique_ptr<ReadSnapshot>> forks;
@@ -93,8 +97,10 @@ Result<std::vector<TableEntry>> BackupTables(Repository* repo, ReadSnapshot* sna
       const PlannedTable& planned = *tables[order[k]];
       Status status = cancel->Check();
       if (status.ok()) {
-        Result<TableEntry> entry =
-            BackupTable(repo, reader, *FindInfo(schema, planned.name), planned, meter, cancel);
+        auto reference = references.find(planned.name);
+        Result<TableEntry> entry = BackupTable(
+            repo, reader, *FindInfo(schema, planned.name), planned,
+            reference == references.end() ? nullptr : &reference->second, meter, cancel);
         if (entry.ok()) {
           entries[order[k]] = std::move(entry).value();
           continue;
@@ -235,6 +241,16 @@ Result<BackupOutcome> BackupFromSnapshot(Repository* repo, ReadSnapshot* snapsho
     included.push_back(&t);
     included_names.push_back(t.name);
   }
+  // The instance's earlier backups: the newest stream of each table is the reference its
+  // changed chunks are stored against, and the newest files list the files backup's parent.
+  SnapshotFilter same_instance;
+  same_instance.instance = request.instance;
+  LB_ASSIGN_OR_RETURN(std::vector<Manifest> previous, ListManifests(repo, same_instance));
+  std::map<std::string, StreamRef> references;
+  for (auto it = previous.rbegin(); it != previous.rend(); ++it) {
+    if (it->source_kind != source_kind) continue;
+    for (const TableEntry& t : it->tables) references.emplace(t.name, t.content);
+  }
   const int readers = request.readers > 0
                           ? request.readers
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -242,8 +258,8 @@ Result<BackupOutcome> BackupFromSnapshot(Repository* repo, ReadSnapshot* snapsho
   // snapshot, and would otherwise add its start-up and catalog queries to the wall time.
   Result<std::optional<SchemaScripts>> scripts = std::optional<SchemaScripts>();
   std::jthread schema_dumper([&] { scripts = snapshot->DumpSchema(cancel); });
-  LB_ASSIGN_OR_RETURN(m.tables,
-                      BackupTables(repo, snapshot, schema, included, readers, &meter, cancel));
+  LB_ASSIGN_OR_RETURN(m.tables, BackupTables(repo, snapshot, schema, included, references, readers,
+                                             &meter, cancel));
   schema_dumper.join();
   for (const SchemaObject& o : schema.objects) {
     if (o.type == "view" ||
@@ -265,9 +281,6 @@ Result<BackupOutcome> BackupFromSnapshot(Repository* repo, ReadSnapshot* snapsho
     std::optional<StreamRef> parent_files;
     FilesBackupOptions files_options;
     files_options.start_time_nanos = m.started_nanos;
-    SnapshotFilter same_instance;
-    same_instance.instance = request.instance;
-    LB_ASSIGN_OR_RETURN(std::vector<Manifest> previous, ListManifests(repo, same_instance));
     for (auto it = previous.rbegin(); it != previous.rend(); ++it) {
       if (it->files && it->files->root == *request.files_root) {
         parent_files = it->files->content;

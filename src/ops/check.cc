@@ -193,10 +193,14 @@ class Checker {
         continue;
       }
       std::string plain;
+      const ReferenceLoader references = [this](std::string_view ref) {
+        return repo_->LoadReference(ref);
+      };
       for (size_t i = 0; i < blobs->size(); ++i) {
         const PackedBlob& b = (*blobs)[i];
         Status opened = OpenBlob(repo_->aead(), b.id, b.compression, b.raw_length,
-                                 std::string_view(*pack).substr(b.offset, b.sealed_length), &plain);
+                                 std::string_view(*pack).substr(b.offset, b.sealed_length), &plain,
+                                 &references);
         ++report_.blobs_read;
         if (!opened.ok()) {
           Error("pack " + key + " blob " + std::to_string(i) + " (" + ToHex(b.id) +

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "codec/chunker.h"
 #include "lifeboat/status.h"
@@ -30,6 +31,14 @@ class BlobStore {
  public:
   virtual ~BlobStore() = default;
   virtual Result<SaveResult> SaveBlob(BlobType type, std::string_view plaintext) = 0;
+  // The same, with the ids of blobs the chunk probably resembles (the chunks it replaces in the
+  // previous backup of the same stream): a store may keep a new chunk as its difference to
+  // them (a delta blob, FORMAT.md §6). `bases` is consulted only when the chunk is new.
+  virtual Result<SaveResult> SaveBlob(BlobType type, std::string_view plaintext,
+                                      const std::vector<std::string>& bases) {
+    (void)bases;
+    return SaveBlob(type, plaintext);
+  }
   // NotFound when no index knows the id; DataLoss when the pack is damaged.
   virtual Result<std::string> LoadBlob(std::string_view id) = 0;
   // The repository's chunking parameters and gear table (FORMAT.md §5).

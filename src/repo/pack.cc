@@ -44,7 +44,7 @@ Result<std::vector<PackedBlob>> ParseHeader(std::string_view sealed_header, cons
     if (!GetVarint64(&in, &sealed) || !GetVarint64(&in, &raw)) {
       return DataLossError(what + ": header is truncated");
     }
-    if (static_cast<uint8_t>(blob.type) > 1 || static_cast<uint8_t>(blob.compression) > 1 ||
+    if (static_cast<uint8_t>(blob.type) > 1 || static_cast<uint8_t>(blob.compression) > 2 ||
         sealed < Aead::kOverhead || offset + sealed > blobs_end || raw > UINT32_MAX) {
       return DataLossError(what + ": header entry " + std::to_string(i) + " is invalid");
     }
@@ -96,10 +96,73 @@ Compression SealBlob(const Aead& aead, std::string_view id, std::string_view pla
   return compression;
 }
 
+bool SealDeltaBlob(const Aead& aead, std::string_view id, std::string_view plaintext,
+                   const std::vector<std::string>& references, std::string_view prefix,
+                   int zstd_level, std::string* out) {
+  thread_local std::string stored;
+  thread_local std::string frame;
+  if (references.empty() || references.size() > kMaxDeltaReferences || plaintext.empty()) {
+    return false;
+  }
+  ZstdCompressWithPrefix(plaintext, prefix, zstd_level, &frame);
+  stored.clear();
+  stored.push_back(static_cast<char>(references.size()));
+  for (const std::string& ref : references) stored.append(ref);
+  stored.append(frame);
+  if ((stored.size() + Aead::kOverhead) * 8 >= plaintext.size()) return false;
+  aead.Seal(stored, BlobAssociatedData(id), out);
+  return true;
+}
+
+namespace {
+
+Result<std::vector<std::string>> DeltaReferences(std::string_view stored) {
+  if (stored.empty()) return DataLossError("delta blob is empty");
+  const size_t count = static_cast<uint8_t>(stored[0]);
+  if (count == 0 || count > kMaxDeltaReferences || stored.size() < 1 + count * kIdSize) {
+    return DataLossError("delta blob has an invalid reference list");
+  }
+  std::vector<std::string> refs;
+  for (size_t i = 0; i < count; ++i) refs.emplace_back(stored.substr(1 + i * kIdSize, kIdSize));
+  return refs;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ReadDeltaReferences(const Aead& aead, std::string_view id,
+                                                     std::string_view sealed) {
+  std::string stored;
+  LB_RETURN_IF_ERROR(aead.Open(sealed, BlobAssociatedData(id), &stored));
+  return DeltaReferences(stored);
+}
+
 Status OpenBlob(const Aead& aead, std::string_view id, Compression compression, uint32_t raw_length,
-                std::string_view sealed, std::string* plaintext) {
+                std::string_view sealed, std::string* plaintext,
+                const ReferenceLoader* load_reference) {
   if (compression == Compression::kNone) {
     LB_RETURN_IF_ERROR(aead.Open(sealed, BlobAssociatedData(id), plaintext));
+  } else if (compression == Compression::kZstdDelta) {
+    thread_local std::string stored;
+    LB_RETURN_IF_ERROR(aead.Open(sealed, BlobAssociatedData(id), &stored));
+    if (load_reference == nullptr) {
+      return FailedPreconditionError("blob " + ToHex(id) +
+                                     " is a delta: its references are needed");
+    }
+    // The references are loaded into a string of our own: loading them may reuse `stored`.
+    const std::string payload = stored;
+    LB_ASSIGN_OR_RETURN(std::vector<std::string> refs, DeltaReferences(payload));
+    std::string prefix;
+    for (const std::string& ref : refs) {
+      Result<std::string> content = (*load_reference)(ref);
+      if (!content.ok()) {
+        return content.status().WithContext("reading reference " + ToHex(ref) + " of delta blob " +
+                                            ToHex(id));
+      }
+      prefix.append(*content);
+    }
+    LB_RETURN_IF_ERROR(
+        ZstdDecompressWithPrefix(std::string_view(payload).substr(1 + refs.size() * kIdSize),
+                                 prefix, raw_length, plaintext));
   } else {
     thread_local std::string stored;
     LB_RETURN_IF_ERROR(aead.Open(sealed, BlobAssociatedData(id), &stored));

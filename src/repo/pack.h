@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,7 +28,10 @@ inline constexpr char kPackMagic[] = "LBP1";  // FORMAT.md §6
 inline constexpr uint8_t kPackVersion = 1;
 inline constexpr size_t kPackTrailerSize = 8;  // header_length u32 + magic
 
-enum class Compression : uint8_t { kNone = 0, kZstd = 1 };
+enum class Compression : uint8_t { kNone = 0, kZstd = 1, kZstdDelta = 2 };
+
+// A delta blob names 1 to this many references (FORMAT.md §6).
+inline constexpr size_t kMaxDeltaReferences = 3;
 
 // One blob inside a pack.
 struct PackedBlob {
@@ -42,10 +46,28 @@ struct PackedBlob {
 // Compresses (when that saves bytes) and seals one blob. Appends the sealed bytes to `out`.
 Compression SealBlob(const Aead& aead, std::string_view id, std::string_view plaintext,
                      int zstd_level, std::string* out);
-// Opens a sealed blob and checks that its plaintext hashes to... nothing here: the caller
-// re-hashes when it needs to prove identity (check --read-data).
+// Compresses `plaintext` against `prefix`, the concatenated plaintexts of `references` (blob
+// ids, 1 to kMaxDeltaReferences, none of them a delta), and appends the sealed delta blob to
+// `out`. Returns false, appending nothing, when the delta would not be worth it: when it is
+// not under an eighth of the plaintext (zstd alone does about a fourth on business rows, and
+// the caller then stores the blob alone).
+bool SealDeltaBlob(const Aead& aead, std::string_view id, std::string_view plaintext,
+                   const std::vector<std::string>& references, std::string_view prefix,
+                   int zstd_level, std::string* out);
+
+// Loads the plaintext of a delta blob's reference; fails for a reference that is itself a
+// delta.
+using ReferenceLoader = std::function<Result<std::string>(std::string_view id)>;
+
+// Opens a sealed blob. A delta blob needs `load_reference` (else FailedPrecondition). The
+// plaintext is not re-hashed here: the caller does when it must prove identity (check
+// --read-data).
 Status OpenBlob(const Aead& aead, std::string_view id, Compression compression, uint32_t raw_length,
-                std::string_view sealed, std::string* plaintext);
+                std::string_view sealed, std::string* plaintext,
+                const ReferenceLoader* load_reference = nullptr);
+// The references a sealed delta blob names.
+Result<std::vector<std::string>> ReadDeltaReferences(const Aead& aead, std::string_view id,
+                                                     std::string_view sealed);
 
 class PackWriter {
  public:

@@ -119,5 +119,68 @@ TEST(PackTest, IncompressibleBlobIsStoredRaw) {
   EXPECT_EQ(sealed.size(), random.size() + Aead::kOverhead);
 }
 
+TEST(PackTest, DeltaBlobOpensWithItsReferencesOnly) {
+  const Aead aead(std::string(32, 'k'));
+  Hmac256 hasher("id key");
+  const std::string base = TestBytes(60000, 7);
+  std::string changed = base;
+  changed.replace(30000, 100, std::string(100, '#'));
+  const std::string base_id = hasher.Compute(base);
+  const std::string id = hasher.Compute(changed);
+  std::string sealed;
+  ASSERT_TRUE(SealDeltaBlob(aead, id, changed, {base_id}, base, 3, &sealed));
+  EXPECT_LT(sealed.size(), changed.size() / 8);
+
+  int loads = 0;
+  const ReferenceLoader loader = [&](std::string_view ref) -> Result<std::string> {
+    ++loads;
+    if (ref != base_id) return NotFoundError("unknown reference");
+    return base;
+  };
+  std::string plain;
+  ASSERT_TRUE(OpenBlob(aead, id, Compression::kZstdDelta, static_cast<uint32_t>(changed.size()),
+                       sealed, &plain, &loader)
+                  .ok());
+  EXPECT_EQ(plain, changed);
+  EXPECT_EQ(loads, 1);
+  Result<std::vector<std::string>> refs = ReadDeltaReferences(aead, id, sealed);
+  ASSERT_TRUE(refs.ok());
+  EXPECT_EQ(*refs, std::vector<std::string>{base_id});
+
+  EXPECT_EQ(OpenBlob(aead, id, Compression::kZstdDelta, static_cast<uint32_t>(changed.size()),
+                     sealed, &plain)
+                .code(),
+            StatusCode::kFailedPrecondition)
+      << "without a way to load the references";
+  const ReferenceLoader missing = [](std::string_view) -> Result<std::string> {
+    return NotFoundError("blob is not in any index");
+  };
+  Status status = OpenBlob(aead, id, Compression::kZstdDelta, static_cast<uint32_t>(changed.size()),
+                           sealed, &plain, &missing);
+  EXPECT_EQ(status.code(), StatusCode::kNotFound);
+  EXPECT_NE(status.message().find("reference"), std::string::npos) << status.ToString();
+}
+
+TEST(PackTest, DeltaThatDoesNotPayIsNotWritten) {
+  const Aead aead(std::string(32, 'k'));
+  const std::string unrelated = RandomBytes(50000);
+  const std::string value = RandomBytes(50000);
+  std::string sealed;
+  EXPECT_FALSE(SealDeltaBlob(aead, std::string(32, 'i'), value, {std::string(32, 'r')}, unrelated,
+                             3, &sealed));
+  EXPECT_TRUE(sealed.empty());
+}
+
+TEST(PackTest, HeaderWithADeltaEntryParses) {
+  const Aead aead(std::string(32, 'k'));
+  PackWriter writer(&aead);
+  writer.Add(std::string(32, 'a'), BlobType::kData, Compression::kZstdDelta, 1000,
+             std::string(100, 'x'));
+  const std::string pack = writer.Finish();
+  Result<std::vector<PackedBlob>> blobs = ParsePack(pack, aead, "p");
+  ASSERT_TRUE(blobs.ok()) << blobs.status().ToString();
+  EXPECT_EQ((*blobs)[0].compression, Compression::kZstdDelta);
+}
+
 }  // namespace
 }  // namespace lifeboat

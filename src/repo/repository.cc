@@ -12,6 +12,8 @@ constexpr char kConfigKey[] = "config";
 constexpr char kKeysPrefix[] = "keys/";
 constexpr char kIndexPrefix[] = "index/";
 constexpr char kSnapshotsPrefix[] = "snapshots/";
+// Delta references kept in memory (at most 3 per delta, 512 KiB each).
+constexpr size_t kReferenceCacheBlobs = 8;
 
 bool IsHexId(std::string_view s) {
   return s.size() == 64 && FromHex(s).has_value();
@@ -180,7 +182,8 @@ Result<std::optional<BlobLocation>> Repository::Locate(std::string_view id) {
   return FindInRuns(id);
 }
 
-Result<SaveResult> Repository::SaveBlob(BlobType type, std::string_view plaintext) {
+Result<SaveResult> Repository::SaveBlob(BlobType type, std::string_view plaintext,
+                                        const std::vector<std::string>& bases) {
   SaveResult result;
   result.id = id_hasher_.Compute(plaintext);
   {
@@ -197,7 +200,7 @@ Result<SaveResult> Repository::SaveBlob(BlobType type, std::string_view plaintex
   if (!pending_.try_emplace(result.id, std::nullopt).second) return result;
   space_cv_.wait(lock, [&] { return queue_.size() < options_.queue_blobs || stopping_; });
   if (!first_error_.ok()) return first_error_;
-  queue_.push_back(Job{result.id, type, std::move(buffer)});
+  queue_.push_back(Job{result.id, type, std::move(buffer), bases});
   ++stats_.new_blobs;
   stats_.new_bytes += plaintext.size();
   lock.unlock();
@@ -221,7 +224,7 @@ void Repository::WorkerLoop() {
     space_cv_.notify_all();
 
     sealed.clear();
-    Compression compression = SealBlob(aead_, job.id, job.plaintext, zstd_level_, &sealed);
+    Compression compression = Seal(job, &sealed);
     std::string pack;
     std::vector<PackedBlob> entries;
     {
@@ -244,6 +247,75 @@ void Repository::WorkerLoop() {
     }
     space_cv_.notify_all();
   }
+}
+
+Compression Repository::Seal(const Job& job, std::string* out) {
+  if (!job.bases.empty()) {
+    std::vector<std::string> refs;
+    for (const std::string& base : job.bases) {
+      Result<std::vector<std::string>> candidates = ReferenceCandidates(base);
+      if (!candidates.ok()) continue;  // a base that cannot be read is no base
+      for (std::string& c : *candidates) {
+        if (refs.size() < kMaxDeltaReferences &&
+            std::find(refs.begin(), refs.end(), c) == refs.end()) {
+          refs.push_back(std::move(c));
+        }
+      }
+    }
+    std::string prefix;
+    bool loaded = !refs.empty();
+    for (const std::string& ref : refs) {
+      Result<std::string> content = LoadReference(ref);
+      if (!content.ok()) {
+        loaded = false;
+        break;
+      }
+      prefix.append(*content);
+    }
+    if (loaded && SealDeltaBlob(aead_, job.id, job.plaintext, refs, prefix, zstd_level_, out)) {
+      return Compression::kZstdDelta;
+    }
+  }
+  return SealBlob(aead_, job.id, job.plaintext, zstd_level_, out);
+}
+
+Result<std::vector<std::string>> Repository::ReferenceCandidates(std::string_view id) {
+  LB_ASSIGN_OR_RETURN(std::optional<BlobLocation> location, Locate(id));
+  if (!location) return NotFoundError("blob " + ToHex(id) + " is not indexed");
+  if (location->compression != Compression::kZstdDelta)
+    return std::vector<std::string>{std::string(id)};
+  LB_ASSIGN_OR_RETURN(
+      std::string sealed,
+      store_->GetRange(PackKey(location->pack_id), location->offset, location->sealed_length));
+  return ReadDeltaReferences(aead_, id, sealed);
+}
+
+Result<std::string> Repository::LoadReference(std::string_view id) {
+  {
+    std::lock_guard<std::mutex> lock(reference_mu_);
+    for (const auto& [cached_id, content] : reference_cache_) {
+      if (cached_id == id) return content;
+    }
+  }
+  LB_ASSIGN_OR_RETURN(std::optional<BlobLocation> location, Locate(id));
+  if (!location) {
+    return NotFoundError("blob " + ToHex(id) + " is not in any index of repository " +
+                         store_->Describe() + ": run `lifeboat check`");
+  }
+  if (location->compression == Compression::kZstdDelta) {
+    return DataLossError("blob " + ToHex(id) + " is a delta, and a delta's reference may not be");
+  }
+  const std::string pack_key = PackKey(location->pack_id);
+  LB_ASSIGN_OR_RETURN(std::string sealed,
+                      store_->GetRange(pack_key, location->offset, location->sealed_length));
+  std::string plaintext;
+  LB_RETURN_IF_ERROR(
+      OpenBlob(aead_, id, location->compression, location->raw_length, sealed, &plaintext)
+          .WithContext("reading blob " + ToHex(id) + " from pack " + pack_key));
+  std::lock_guard<std::mutex> lock(reference_mu_);
+  reference_cache_.emplace_back(std::string(id), plaintext);
+  if (reference_cache_.size() > kReferenceCacheBlobs) reference_cache_.pop_front();
+  return plaintext;
 }
 
 Status Repository::WritePack(std::string pack, std::vector<PackedBlob> entries) {
@@ -356,9 +428,10 @@ Result<std::string> Repository::LoadBlob(std::string_view id) {
   LB_ASSIGN_OR_RETURN(std::string sealed,
                       store_->GetRange(pack_key, location->offset, location->sealed_length));
   std::string plaintext;
-  LB_RETURN_IF_ERROR(
-      OpenBlob(aead_, id, location->compression, location->raw_length, sealed, &plaintext)
-          .WithContext("reading blob " + ToHex(id) + " from pack " + pack_key));
+  const ReferenceLoader references = [this](std::string_view ref) { return LoadReference(ref); };
+  LB_RETURN_IF_ERROR(OpenBlob(aead_, id, location->compression, location->raw_length, sealed,
+                              &plaintext, &references)
+                         .WithContext("reading blob " + ToHex(id) + " from pack " + pack_key));
   return plaintext;
 }
 

@@ -79,8 +79,17 @@ class Repository : public BlobStore {
                                                   Clock* clock, const OpenOptions& options = {});
   ~Repository() override;
 
-  Result<SaveResult> SaveBlob(BlobType type, std::string_view plaintext) override;
+  Result<SaveResult> SaveBlob(BlobType type, std::string_view plaintext) override {
+    return SaveBlob(type, plaintext, {});
+  }
+  // A new chunk with `bases` is compressed against them (at most kMaxDeltaReferences, a delta
+  // base standing for its own references) by the worker, and kept as a delta blob when that
+  // is less than an eighth of its size.
+  Result<SaveResult> SaveBlob(BlobType type, std::string_view plaintext,
+                              const std::vector<std::string>& bases) override;
   Result<std::string> LoadBlob(std::string_view id) override;
+  // LoadBlob of a blob a delta refers to: refuses a delta (DataLoss); the last few are cached.
+  Result<std::string> LoadReference(std::string_view id);
   const ChunkerParams& chunker_params() const override { return chunker_params_; }
   const GearTable* gear_table() const override { return &gear_; }
 
@@ -113,12 +122,18 @@ class Repository : public BlobStore {
     std::string id;
     BlobType type;
     std::string plaintext;
+    std::vector<std::string> bases;
   };
 
   Repository(ObjectStore* store, Clock* clock, const MasterKey& key, const OpenOptions& options);
   Status LoadConfig();
   Status LoadIndex();
   Result<std::optional<BlobLocation>> FindInRuns(std::string_view id);
+  // The blobs that can stand for `id` as a delta's references: itself, or its references
+  // when it is a delta.
+  Result<std::vector<std::string>> ReferenceCandidates(std::string_view id);
+  // Seals `job` into `out`, as a delta against its bases when that pays.
+  Compression Seal(const Job& job, std::string* out);
   void WorkerLoop();
   // Writes `pack` and records its blobs; called without holding mu_.
   Status WritePack(std::string pack, std::vector<PackedBlob> entries);
@@ -141,6 +156,9 @@ class Repository : public BlobStore {
   std::string repository_id_;
 
   BlockCache block_cache_;
+  // The last few delta references read: consecutive deltas of a stream share them.
+  std::mutex reference_mu_;
+  std::deque<std::pair<std::string, std::string>> reference_cache_;  // (id, plaintext), newest last
   std::shared_mutex runs_mu_;
   std::vector<std::unique_ptr<IndexRun>> runs_;  // oldest first
 

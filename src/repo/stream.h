@@ -10,7 +10,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,9 +33,28 @@ struct StreamWriteStats {
   uint64_t stored_bytes = 0;  // sealed bytes they take in packs
 };
 
+// The data blob ids of a stream, in order, read one tree blob at a time.
+class StreamIds {
+ public:
+  StreamIds(BlobStore* store, const StreamRef& ref) : store_(store), trees_(ref.trees) {}
+  // The next id (32 raw bytes), or nullopt at the end.
+  Result<std::optional<std::string>> Next();
+
+ private:
+  BlobStore* store_;
+  std::vector<std::string> trees_;
+  size_t next_tree_ = 0;
+  std::string tree_;     // ids of the current tree blob
+  size_t tree_pos_ = 0;  // next id in tree_
+};
+
 class StreamWriter : public ByteSink {
  public:
-  explicit StreamWriter(BlobStore* store);
+  // With `reference` (the same stream in an earlier backup), every new chunk is offered to the
+  // store with the reference chunks at its place as bases for a delta blob (BlobStore): the
+  // writer walks the reference's ids alongside the stream, one reference chunk per new chunk,
+  // and falls in step again whenever a chunk equals one of the next 64 reference chunks.
+  explicit StreamWriter(BlobStore* store, const StreamRef* reference = nullptr);
   ~StreamWriter() override;
   StreamWriter(const StreamWriter&) = delete;
   StreamWriter& operator=(const StreamWriter&) = delete;
@@ -47,8 +68,13 @@ class StreamWriter : public ByteSink {
   Status SaveData(std::string_view chunk);
   Status SaveTree(std::string_view chunk);
   Status Count(const SaveResult& result, size_t plaintext_size);
+  // The reference ids at the current place, and moving past a chunk just saved.
+  std::vector<std::string> Bases();
+  void Step(const SaveResult& saved);
 
   BlobStore* store_;
+  std::unique_ptr<StreamIds> reference_;
+  std::deque<std::string> window_;  // the next reference ids
   StreamRef ref_;
   StreamWriteStats stats_;
   std::unique_ptr<StreamChunker> data_chunker_;
@@ -66,9 +92,7 @@ class StreamReader : public ByteReader {
 
   BlobStore* store_;
   StreamRef ref_;
-  size_t next_tree_ = 0;
-  std::string tree_;     // ids of the current tree blob
-  size_t tree_pos_ = 0;  // next id in tree_
+  StreamIds ids_;
   std::string current_;  // current data blob
   size_t current_pos_ = 0;
   uint64_t bytes_read_ = 0;
