@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,16 +32,19 @@ class BlobStore {
  public:
   virtual ~BlobStore() = default;
   virtual Result<SaveResult> SaveBlob(BlobType type, std::string_view plaintext) = 0;
-  // The same, with the ids of blobs the chunk probably resembles (the chunks it replaces in the
-  // previous backup of the same stream): a store may keep a new chunk as its difference to
-  // them (a delta blob, FORMAT.md §6). `bases` is consulted only when the chunk is new.
+  // The same, with a way to name the blobs the chunk probably resembles (the chunks it
+  // replaces in the previous backup of the same stream), asked only when the chunk is new: a
+  // store may keep it as its difference to them (a delta blob, FORMAT.md §6).
+  using BasesFn = std::function<std::vector<std::string>()>;
   virtual Result<SaveResult> SaveBlob(BlobType type, std::string_view plaintext,
-                                      const std::vector<std::string>& bases) {
+                                      const BasesFn& bases) {
     (void)bases;
     return SaveBlob(type, plaintext);
   }
   // NotFound when no index knows the id; DataLoss when the pack is damaged.
   virtual Result<std::string> LoadBlob(std::string_view id) = 0;
+  // The plaintext length of a stored blob, without reading it (NotFound as LoadBlob).
+  virtual Result<uint64_t> BlobSize(std::string_view id) = 0;
   // The repository's chunking parameters and gear table (FORMAT.md §5).
   virtual const ChunkerParams& chunker_params() const = 0;
   virtual const GearTable* gear_table() const = 0;

@@ -28,6 +28,13 @@ Result<std::string> MemoryBlobStore::LoadBlob(std::string_view id) {
   return it->second;
 }
 
+Result<uint64_t> MemoryBlobStore::BlobSize(std::string_view id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = blobs_.find(id);
+  if (it == blobs_.end()) return NotFoundError("blob " + ToHex(id) + " is not in the store");
+  return uint64_t{it->second.size()};
+}
+
 size_t MemoryBlobStore::blob_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return blobs_.size();

@@ -19,6 +19,7 @@ class MemoryBlobStore : public BlobStore {
   explicit MemoryBlobStore(ChunkerParams params = {});
   Result<SaveResult> SaveBlob(BlobType type, std::string_view plaintext) override;
   Result<std::string> LoadBlob(std::string_view id) override;
+  Result<uint64_t> BlobSize(std::string_view id) override;
   const ChunkerParams& chunker_params() const override { return params_; }
   const GearTable* gear_table() const override { return &gear_; }
 

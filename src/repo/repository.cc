@@ -183,7 +183,7 @@ Result<std::optional<BlobLocation>> Repository::Locate(std::string_view id) {
 }
 
 Result<SaveResult> Repository::SaveBlob(BlobType type, std::string_view plaintext,
-                                        const std::vector<std::string>& bases) {
+                                        const BasesFn& bases) {
   SaveResult result;
   result.id = id_hasher_.Compute(plaintext);
   {
@@ -194,13 +194,14 @@ Result<SaveResult> Repository::SaveBlob(BlobType type, std::string_view plaintex
   LB_ASSIGN_OR_RETURN(std::optional<BlobLocation> known, FindInRuns(result.id));
   if (known) return result;
 
+  std::vector<std::string> base_ids = bases ? bases() : std::vector<std::string>();
   std::string buffer = chunk_buffers_->Take();
   buffer.assign(plaintext);
   std::unique_lock<std::mutex> lock(mu_);
   if (!pending_.try_emplace(result.id, std::nullopt).second) return result;
   space_cv_.wait(lock, [&] { return queue_.size() < options_.queue_blobs || stopping_; });
   if (!first_error_.ok()) return first_error_;
-  queue_.push_back(Job{result.id, type, std::move(buffer), bases});
+  queue_.push_back(Job{result.id, type, std::move(buffer), std::move(base_ids)});
   ++stats_.new_blobs;
   stats_.new_bytes += plaintext.size();
   lock.unlock();
@@ -288,6 +289,12 @@ Result<std::vector<std::string>> Repository::ReferenceCandidates(std::string_vie
       std::string sealed,
       store_->GetRange(PackKey(location->pack_id), location->offset, location->sealed_length));
   return ReadDeltaReferences(aead_, id, sealed);
+}
+
+Result<uint64_t> Repository::BlobSize(std::string_view id) {
+  LB_ASSIGN_OR_RETURN(std::optional<BlobLocation> location, Locate(id));
+  if (!location) return NotFoundError("blob " + ToHex(id) + " is not in any index");
+  return uint64_t{location->raw_length};
 }
 
 Result<std::string> Repository::LoadReference(std::string_view id) {

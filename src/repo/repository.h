@@ -80,14 +80,15 @@ class Repository : public BlobStore {
   ~Repository() override;
 
   Result<SaveResult> SaveBlob(BlobType type, std::string_view plaintext) override {
-    return SaveBlob(type, plaintext, {});
+    return SaveBlob(type, plaintext, BasesFn());
   }
-  // A new chunk with `bases` is compressed against them (at most kMaxDeltaReferences, a delta
-  // base standing for its own references) by the worker, and kept as a delta blob when that
-  // is less than an eighth of its size.
+  // A new chunk is compressed against the blobs `bases` names (at most kMaxDeltaReferences, a
+  // delta base standing for its own references) by the worker, and kept as a delta blob when
+  // that is less than an eighth of its size.
   Result<SaveResult> SaveBlob(BlobType type, std::string_view plaintext,
-                              const std::vector<std::string>& bases) override;
+                              const BasesFn& bases) override;
   Result<std::string> LoadBlob(std::string_view id) override;
+  Result<uint64_t> BlobSize(std::string_view id) override;
   // LoadBlob of a blob a delta refers to: refuses a delta (DataLoss); the last few are cached.
   Result<std::string> LoadReference(std::string_view id);
   const ChunkerParams& chunker_params() const override { return chunker_params_; }

@@ -10,8 +10,13 @@ namespace lifeboat {
 
 namespace {
 
+// The reference window: at least this many chunks, and this many kept behind the position.
 constexpr size_t kReferenceWindow = 64;
-constexpr size_t kBasesPerChunk = 2;
+constexpr size_t kReferenceBehind = 16;
+constexpr size_t kMaxBasesPerChunk = 3;
+// How far from the position a new chunk's anchor is looked for, and its length.
+constexpr uint64_t kSearchBytes = 256 << 10;
+constexpr size_t kAnchorBytes = 64;
 
 }  // namespace
 
@@ -67,34 +72,100 @@ Status StreamWriter::Count(const SaveResult& result, size_t plaintext_size) {
   return OkStatus();
 }
 
-std::vector<std::string> StreamWriter::Bases() {
+void StreamWriter::FillWindow(uint64_t offset) {
   // A reference that cannot be read only costs the deltas: the stream itself goes on.
-  while (reference_ && window_.size() < kReferenceWindow) {
+  while (reference_ && (window_end_ < offset || window_.size() < kReferenceWindow)) {
     Result<std::optional<std::string>> id = reference_->Next();
-    if (!id.ok() || !id->has_value()) {
+    Result<uint64_t> size =
+        id.ok() && id->has_value() ? store_->BlobSize(**id) : Result<uint64_t>(uint64_t{0});
+    if (!id.ok() || !id->has_value() || !size.ok()) {
       reference_.reset();
       break;
     }
-    window_.push_back(std::move(**id));
+    window_.push_back(ReferenceChunk{std::move(**id), window_end_, *size, std::nullopt});
+    window_end_ += *size;
   }
+}
+
+std::optional<uint64_t> StreamWriter::Locate(std::string_view chunk) {
+  const uint64_t lo = position_ > kSearchBytes ? position_ - kSearchBytes : 0;
+  const uint64_t hi = position_ + kSearchBytes;
+  FillWindow(hi);
+  // The reference's bytes in [text_start, text_start + text.size()), read where needed.
+  std::string text;
+  uint64_t text_start = 0;
+  for (ReferenceChunk& c : window_) {
+    if (c.end() <= lo) continue;
+    if (c.start >= hi) break;
+    if (!c.content) {
+      Result<std::string> content = store_->LoadBlob(c.id);
+      if (!content.ok() || content->size() != c.size) return std::nullopt;
+      c.content = std::move(content).value();
+    }
+    if (text.empty()) text_start = c.start;
+    text.append(*c.content);
+  }
+  for (const uint64_t at : {uint64_t{0}, uint64_t{chunk.size() / 2}}) {
+    if (chunk.size() < at + kAnchorBytes) continue;
+    const std::string_view anchor = chunk.substr(at, kAnchorBytes);
+    // The occurrence nearest to where the position says the anchor should be.
+    const uint64_t expected = position_ + at;
+    std::optional<uint64_t> best;
+    uint64_t best_distance = UINT64_MAX;
+    for (size_t hit = text.find(anchor); hit != std::string::npos;
+         hit = text.find(anchor, hit + 1)) {
+      const uint64_t where = text_start + hit;
+      const uint64_t distance = where > expected ? where - expected : expected - where;
+      if (distance < best_distance) {
+        best = where;
+        best_distance = distance;
+      }
+      if (where > expected) break;
+    }
+    if (best && *best >= at) return *best - at;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> StreamWriter::Bases(std::string_view chunk) {
+  const uint64_t start = Locate(chunk).value_or(position_);
+  located_ = start;
+  const uint64_t end = start + chunk.size();
+  FillWindow(end);
   std::vector<std::string> bases;
-  for (size_t i = 0; i < window_.size() && i < kBasesPerChunk; ++i) bases.push_back(window_[i]);
+  for (const ReferenceChunk& c : window_) {
+    if (c.start >= end || bases.size() == kMaxBasesPerChunk) break;
+    if (c.end() > start) bases.push_back(c.id);
+  }
   return bases;
 }
 
-void StreamWriter::Step(const SaveResult& saved) {
-  auto found = std::find(window_.begin(), window_.end(), saved.id);
+void StreamWriter::Step(const SaveResult& saved, uint64_t length) {
+  auto found = std::find_if(window_.begin(), window_.end(),
+                            [&](const ReferenceChunk& c) { return c.id == saved.id; });
   if (found != window_.end()) {
-    window_.erase(window_.begin(), found + 1);  // in step again, after this chunk
-  } else if (saved.added && !window_.empty()) {
-    window_.pop_front();  // a new chunk takes the place of one reference chunk
+    position_ = found->end();  // in step again, after this chunk
+  } else {
+    position_ = located_.value_or(position_) + length;
+  }
+  located_.reset();
+  // Keep a few chunks behind the position: data inserted upstream moves it past chunks that
+  // the stream has yet to meet. Content is kept only within the search distance.
+  while (window_.size() > kReferenceBehind && window_[kReferenceBehind].end() <= position_) {
+    window_.pop_front();
+  }
+  for (ReferenceChunk& c : window_) {
+    if (c.end() + kSearchBytes >= position_) break;
+    c.content.reset();
   }
 }
 
 Status StreamWriter::SaveData(std::string_view chunk) {
-  std::vector<std::string> bases = Bases();
+  const bool referenced = reference_ || !window_.empty();
+  BlobStore::BasesFn bases;
+  if (referenced) bases = [&] { return Bases(chunk); };
   LB_ASSIGN_OR_RETURN(SaveResult saved, store_->SaveBlob(BlobType::kData, chunk, bases));
-  if (!bases.empty()) Step(saved);
+  if (referenced) Step(saved, chunk.size());
   ++ref_.blobs;
   LB_RETURN_IF_ERROR(Count(saved, chunk.size()));
   return tree_chunker_->Write(saved.id);

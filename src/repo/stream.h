@@ -51,9 +51,13 @@ class StreamIds {
 class StreamWriter : public ByteSink {
  public:
   // With `reference` (the same stream in an earlier backup), every new chunk is offered to the
-  // store with the reference chunks at its place as bases for a delta blob (BlobStore): the
-  // writer walks the reference's ids alongside the stream, one reference chunk per new chunk,
-  // and falls in step again whenever a chunk equals one of the next 64 reference chunks.
+  // store with the reference chunks it most likely replaces, as bases for a delta blob
+  // (BlobStore). The writer keeps a position in the reference alongside the stream: a chunk
+  // the reference has puts it right after that chunk; for a new chunk, its first (or middle)
+  // 64 bytes are looked up in the reference's content within 256 KiB of the position, which
+  // finds where its bytes came from however many rows were removed or added before it, and
+  // the bases are the reference chunks that overlap those bytes. Only new chunks cost reads of
+  // the reference.
   explicit StreamWriter(BlobStore* store, const StreamRef* reference = nullptr);
   ~StreamWriter() override;
   StreamWriter(const StreamWriter&) = delete;
@@ -68,13 +72,28 @@ class StreamWriter : public ByteSink {
   Status SaveData(std::string_view chunk);
   Status SaveTree(std::string_view chunk);
   Status Count(const SaveResult& result, size_t plaintext_size);
-  // The reference ids at the current place, and moving past a chunk just saved.
-  std::vector<std::string> Bases();
-  void Step(const SaveResult& saved);
+  struct ReferenceChunk {
+    std::string id;
+    uint64_t start = 0;  // offset in the reference stream
+    uint64_t size = 0;
+    std::optional<std::string> content;  // read when a new chunk is looked up near it
+    uint64_t end() const { return start + size; }
+  };
+  // Reads reference chunk ids until the window reaches `offset`.
+  void FillWindow(uint64_t offset);
+  // Where in the reference `chunk` starts, from its content; nullopt when not found.
+  std::optional<uint64_t> Locate(std::string_view chunk);
+  // The bases of a new chunk (and where it starts, for Step).
+  std::vector<std::string> Bases(std::string_view chunk);
+  // Moves the position past a chunk just saved.
+  void Step(const SaveResult& saved, uint64_t length);
 
   BlobStore* store_;
   std::unique_ptr<StreamIds> reference_;
-  std::deque<std::string> window_;  // the next reference ids
+  std::deque<ReferenceChunk> window_;  // reference chunks around position_
+  uint64_t window_end_ = 0;            // where the last chunk in the window ends
+  uint64_t position_ = 0;              // where in the reference the next byte belongs
+  std::optional<uint64_t> located_;    // where the chunk being saved starts, if it is new
   StreamRef ref_;
   StreamWriteStats stats_;
   std::unique_ptr<StreamChunker> data_chunker_;
