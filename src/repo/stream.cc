@@ -87,13 +87,10 @@ void StreamWriter::FillWindow(uint64_t offset) {
   }
 }
 
-std::optional<uint64_t> StreamWriter::Locate(std::string_view chunk) {
-  const uint64_t lo = position_ > kSearchBytes ? position_ - kSearchBytes : 0;
-  const uint64_t hi = position_ + kSearchBytes;
+std::optional<uint64_t> StreamWriter::ReadReference(uint64_t lo, uint64_t hi, std::string* out) {
+  out->clear();
   FillWindow(hi);
-  // The reference's bytes in [text_start, text_start + text.size()), read where needed.
-  std::string text;
-  uint64_t text_start = 0;
+  std::optional<uint64_t> start;
   for (ReferenceChunk& c : window_) {
     if (c.end() <= lo) continue;
     if (c.start >= hi) break;
@@ -102,27 +99,44 @@ std::optional<uint64_t> StreamWriter::Locate(std::string_view chunk) {
       if (!content.ok() || content->size() != c.size) return std::nullopt;
       c.content = std::move(content).value();
     }
-    if (text.empty()) text_start = c.start;
-    text.append(*c.content);
+    if (!start) start = std::max(lo, c.start);
+    const uint64_t from = std::max(lo, c.start) - c.start;
+    const uint64_t to = std::min(hi, c.end()) - c.start;
+    out->append(*c.content, from, to - from);
   }
+  return start.value_or(lo);
+}
+
+std::optional<uint64_t> StreamWriter::Locate(std::string_view chunk) {
+  std::string text;
   for (const uint64_t at : {uint64_t{0}, uint64_t{chunk.size() / 2}}) {
     if (chunk.size() < at + kAnchorBytes) continue;
     const std::string_view anchor = chunk.substr(at, kAnchorBytes);
-    // The occurrence nearest to where the position says the anchor should be.
     const uint64_t expected = position_ + at;
-    std::optional<uint64_t> best;
-    uint64_t best_distance = UINT64_MAX;
-    for (size_t hit = text.find(anchor); hit != std::string::npos;
-         hit = text.find(anchor, hit + 1)) {
-      const uint64_t where = text_start + hit;
-      const uint64_t distance = where > expected ? where - expected : expected - where;
-      if (distance < best_distance) {
-        best = where;
-        best_distance = distance;
+    // Nearby first: most chunks start within a few KiB of where the position says.
+    for (const uint64_t reach : {uint64_t{8} << 10, uint64_t{64} << 10, kSearchBytes}) {
+      const uint64_t lo = expected > reach ? expected - reach : 0;
+      const std::optional<uint64_t> text_start =
+          ReadReference(lo, expected + reach + kAnchorBytes, &text);
+      if (!text_start) return std::nullopt;
+      // The occurrence nearest to the expected place.
+      std::optional<uint64_t> best;
+      uint64_t best_distance = UINT64_MAX;
+      for (size_t hit = text.find(anchor); hit != std::string::npos;
+           hit = text.find(anchor, hit + 1)) {
+        const uint64_t where = *text_start + hit;
+        const uint64_t distance = where > expected ? where - expected : expected - where;
+        if (distance < best_distance) {
+          best = where;
+          best_distance = distance;
+        }
+        if (where > expected) break;
       }
-      if (where > expected) break;
+      if (best && *best >= at) return *best - at;
+      const bool searched_all =
+          window_.empty() || (lo <= window_.front().start && expected + reach >= window_end_);
+      if (searched_all) break;
     }
-    if (best && *best >= at) return *best - at;
   }
   return std::nullopt;
 }

@@ -81,6 +81,9 @@ class StreamWriter : public ByteSink {
   };
   // Reads reference chunk ids until the window reaches `offset`.
   void FillWindow(uint64_t offset);
+  // The reference's bytes in [lo, hi) that the window still holds into *out, and the offset
+  // they start at; nullopt when they cannot be read.
+  std::optional<uint64_t> ReadReference(uint64_t lo, uint64_t hi, std::string* out);
   // Where in the reference `chunk` starts, from its content; nullopt when not found.
   std::optional<uint64_t> Locate(std::string_view chunk);
   // The bases of a new chunk (and where it starts, for Step).
