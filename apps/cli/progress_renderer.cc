@@ -1,6 +1,7 @@
 #include "progress_renderer.h"
 
 #include <cinttypes>
+#include <cmath>
 #include <string>
 
 #include "base/units.h"
@@ -10,16 +11,23 @@ namespace lifeboat::cli {
 namespace {
 
 constexpr int64_t kPlainIntervalNanos = 5'000'000'000;
+// A rate over the first second says more about start-up than about the work, and an estimate
+// from the first percent more about the first table than about the rest: neither is shown
+// before then (the estimate, at the latest, after 10 s).
+constexpr int64_t kRateAfterNanos = 1'000'000'000;
+constexpr int64_t kEstimateAnywayAfterNanos = 10'000'000'000;
 
 std::string Eta(const Progress& p) {
   if (p.bytes_total == 0 || p.bytes_done == 0 || p.bytes_done >= p.bytes_total) return "";
+  if (p.elapsed_nanos < kRateAfterNanos) return "";
+  if (p.bytes_done < p.bytes_total / 100 && p.elapsed_nanos < kEstimateAnywayAfterNanos) return "";
   double rate = static_cast<double>(p.bytes_done) / static_cast<double>(p.elapsed_nanos);
-  auto remaining = static_cast<int64_t>(static_cast<double>(p.bytes_total - p.bytes_done) / rate);
+  const int64_t remaining = std::llround(static_cast<double>(p.bytes_total - p.bytes_done) / rate);
   return "ETA " + FormatDuration(remaining);
 }
 
 std::string Rate(const Progress& p) {
-  if (p.elapsed_nanos <= 0) return "";
+  if (p.elapsed_nanos < kRateAfterNanos) return "";
   double per_second =
       static_cast<double>(p.bytes_done) * 1e9 / static_cast<double>(p.elapsed_nanos);
   return FormatBytes(static_cast<uint64_t>(per_second)) + "/s";
