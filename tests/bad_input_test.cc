@@ -2,6 +2,7 @@
 // repository objects, unknown backups, instances and tables, and a config typo.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "base/encoding.h"
@@ -110,6 +111,49 @@ TEST_F(BadInputTest, FlippedByteInAPackIsFoundByReadDataWhileTheStructureChecksO
   EXPECT_TRUE(Contains(restore.err, pack_key)) << restore.err;
   EXPECT_EQ(WholeDump(box_.db), before);
   EXPECT_TRUE(ReadTree(box_.attachments) == files_before);
+}
+
+TEST_F(BadInputTest, DeltaWhoseReferenceIsGoneIsFoundByTheStructuralCheck) {
+  // One table and no files, so that the second backup shares no blob with the first: every
+  // chunk of trk_comments changes, and each is stored as a delta against the first backup's.
+  ConfigOptions options;
+  options.profile_override =
+      "[profile.tracker]\n"
+      "version_query = \"SELECT value FROM trk_app_settings WHERE key = 'schema_version'\"\n"
+      "include = [\"trk_comments\"]\n\n";
+  options.extra =
+      "[instance.solo]\nprofile = \"tracker\"\naccount = \"acme\"\n"
+      "database = \"sqlite://" +
+      box_.db + "\"\n";
+  box_.WriteConfig(options);
+  box_.CliJson({"backup", "solo"});
+  std::vector<std::string> first;  // the first backup's manifest, index run and packs
+  for (const char* folder : {"/snapshots", "/index", "/data"}) {
+    for (const std::string& path : ListFiles(box_.repo + folder)) first.push_back(path);
+  }
+  Sqlite(box_.db, {"UPDATE trk_comments SET body = body || ' (edited)' WHERE id % 20 = 0;"});
+  box_.CliJson({"backup", "solo"});
+  {
+    OpenedRepository opened = OpenRepository(box_.repo);
+    size_t deltas = 0;
+    for (const std::string& path : ListFiles(box_.repo + "/data")) {
+      if (std::find(first.begin(), first.end(), path) != first.end()) continue;
+      Result<std::vector<PackedBlob>> blobs = ReadPackHeader(
+          opened.store.get(), fs::relative(path, box_.repo).string(), opened.repo->aead());
+      ASSERT_TRUE(blobs.ok()) << blobs.status().ToString();
+      for (const PackedBlob& b : *blobs) deltas += b.compression == Compression::kZstdDelta;
+    }
+    ASSERT_GT(deltas, 0u) << "the second backup stored no delta";
+  }
+  ASSERT_EQ(box_.Cli({"check"}).exit_code, 0);
+
+  // Without the first backup, the second one's blobs are all there, but not what its deltas
+  // were written against: the structural check says so, before any restore meets it.
+  for (const std::string& path : first) fs::remove(path);
+  RunResult check = box_.Cli({"check"});
+  EXPECT_EQ(check.exit_code, 5) << check.Describe();
+  EXPECT_TRUE(Contains(check.err, "table trk_comments (delta blob ")) << check.err;
+  EXPECT_TRUE(Contains(check.err, "which no index holds")) << check.err;
 }
 
 TEST_F(BadInputTest, TruncatedIndexFailsEveryCommandNamingTheIndexAndWritesNothing) {

@@ -1,5 +1,6 @@
 #include "ops/check.h"
 
+#include <optional>
 #include <set>
 
 #include "base/encoding.h"
@@ -74,17 +75,42 @@ class Checker {
     });
   }
 
-  // Follows one blob reference from a manifest.
-  void CheckBlob(std::string_view id, const std::string& where) {
-    ++report_.blobs_referenced;
+  // Where blob `id`, which `needed_by` needs, is; nullopt after reporting why it cannot be read.
+  std::optional<BlobLocation> Find(std::string_view id, const std::string& needed_by) {
     Result<std::optional<BlobLocation>> found = repo_->Locate(id);
     if (!found.ok()) {
-      Error(where + ": " + found.status().ToString());
-    } else if (!found->has_value()) {
-      Error(where + " needs blob " + ToHex(id) + ", which no index holds");
-    } else if (packs_.count((*found)->pack_id) == 0) {
-      Error(where + " needs blob " + ToHex(id) + " in pack " + PackKey((*found)->pack_id) +
+      Error(needed_by + ": " + found.status().ToString());
+      return std::nullopt;
+    }
+    if (!found->has_value()) {
+      Error(needed_by + " needs blob " + ToHex(id) + ", which no index holds");
+      return std::nullopt;
+    }
+    if (packs_.count((*found)->pack_id) == 0) {
+      Error(needed_by + " needs blob " + ToHex(id) + " in pack " + PackKey((*found)->pack_id) +
             ", which is missing");
+      return std::nullopt;
+    }
+    return **found;
+  }
+
+  // Follows one blob reference from a manifest, and a delta blob's to its references
+  // (FORMAT §6): reading it back needs them too.
+  void CheckBlob(std::string_view id, const std::string& where) {
+    ++report_.blobs_referenced;
+    const std::optional<BlobLocation> location = Find(id, where);
+    if (!location || location->compression != Compression::kZstdDelta) return;
+    const std::string delta = where + " (delta blob " + ToHex(id) + ")";
+    Result<std::vector<std::string>> references = repo_->ReferenceCandidates(id);
+    if (!references.ok()) {
+      Error(delta + ": " + references.status().ToString());
+      return;
+    }
+    for (const std::string& reference : *references) {
+      const std::optional<BlobLocation> base = Find(reference, delta);
+      if (base && base->compression == Compression::kZstdDelta) {
+        Error(delta + " refers to blob " + ToHex(reference) + ", itself a delta");
+      }
     }
   }
 

@@ -91,6 +91,9 @@ class Repository : public BlobStore {
   Result<uint64_t> BlobSize(std::string_view id) override;
   // LoadBlob of a blob a delta refers to: refuses a delta (DataLoss); the last few are cached.
   Result<std::string> LoadReference(std::string_view id);
+  // The blobs that can stand for `id` as a delta's references: itself, or its references
+  // when it is a delta (read from its sealed header; check uses it too).
+  Result<std::vector<std::string>> ReferenceCandidates(std::string_view id);
   const ChunkerParams& chunker_params() const override { return chunker_params_; }
   const GearTable* gear_table() const override { return &gear_; }
 
@@ -130,9 +133,6 @@ class Repository : public BlobStore {
   Status LoadConfig();
   Status LoadIndex();
   Result<std::optional<BlobLocation>> FindInRuns(std::string_view id);
-  // The blobs that can stand for `id` as a delta's references: itself, or its references
-  // when it is a delta.
-  Result<std::vector<std::string>> ReferenceCandidates(std::string_view id);
   // Seals `job` into `out`, as a delta against its bases when that pays.
   Compression Seal(const Job& job, std::string* out);
   void WorkerLoop();
