@@ -1,7 +1,9 @@
 // Reads the version-1 repository kept in tests/golden/v1 (FORMAT.md): every later Lifeboat
 // must open it with its password, verify every blob, list its backup and restore it exactly.
 // The repository was written once by `lifeboat backup` of expected/app.db (built by
-// expected/make.sql) and expected/files; it is never regenerated.
+// expected/make.sql) and expected/files; it is never regenerated. tests/golden/v1-delta holds
+// two backups of the database of its expected/make.sql, the second after expected/change.sql,
+// so that it stores delta blobs (FORMAT §6, compression 2); written once too.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -9,8 +11,14 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
+#include <vector>
 
+#include "base/clock.h"
 #include "lifeboat/engine.h"
+#include "repo/pack.h"
+#include "repo/repository.h"
+#include "storage/local_object_store.h"
 
 namespace lifeboat {
 namespace {
@@ -35,11 +43,17 @@ std::string Dump(const fs::path& db, const std::string& table) {
   return out;
 }
 
+// A copy of one golden repository in a temporary directory, with a config whose instance
+// "clone" is an empty database there.
 class GoldenRepositoryTest : public ::testing::Test {
  protected:
+  explicit GoldenRepositoryTest(std::string name = "v1", bool files = true)
+      : name_(std::move(name)), files_(files) {}
+
   void SetUp() override {
-    golden_ = fs::path(LIFEBOAT_SOURCE_DIR) / "tests/golden/v1";
-    dir_ = fs::temp_directory_path() / ("lifeboat-golden-" + std::to_string(getpid()));
+    golden_ = fs::path(LIFEBOAT_SOURCE_DIR) / "tests/golden" / name_;
+    dir_ =
+        fs::temp_directory_path() / ("lifeboat-golden-" + name_ + "-" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     fs::copy(golden_ / "repository", dir_ / "repository", fs::copy_options::recursive);
@@ -48,7 +62,8 @@ class GoldenRepositoryTest : public ::testing::Test {
            << "[profile.golden]\n"
            << "version_query = \"SELECT value FROM app_settings WHERE key = 'schema_version'\"\n"
            << "[instance.clone]\nprofile = \"golden\"\naccount = \"golden\"\n"
-           << "database = \"sqlite:clone.db\"\nfiles = \"files\"\n";
+           << "database = \"sqlite:clone.db\"\n"
+           << (files_ ? "files = \"files\"\n" : "");
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -63,6 +78,8 @@ class GoldenRepositoryTest : public ::testing::Test {
     return std::move(engine).value();
   }
 
+  std::string name_;
+  bool files_;
   fs::path golden_;
   fs::path dir_;
 };
@@ -123,6 +140,74 @@ TEST_F(GoldenRepositoryTest, WrongPasswordIsRefused) {
   auto list = (*engine)->Snapshots({});
   ASSERT_FALSE(list.ok());
   EXPECT_EQ(ExitCodeFor(list.status()), 3);
+}
+
+// A database built by `sqlite3` from the given scripts of tests/golden/v1-delta/expected.
+fs::path BuildDatabase(const fs::path& dir, const fs::path& expected,
+                       const std::vector<std::string>& scripts, const std::string& name) {
+  const fs::path db = dir / name;
+  for (const std::string& script : scripts) {
+    const std::string command =
+        "sqlite3 '" + db.string() + "' < '" + (expected / script).string() + "'";
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  }
+  return db;
+}
+
+class GoldenDeltaRepositoryTest : public GoldenRepositoryTest {
+ protected:
+  GoldenDeltaRepositoryTest() : GoldenRepositoryTest("v1-delta", /*files=*/false) {}
+};
+
+TEST_F(GoldenDeltaRepositoryTest, HoldsDeltaBlobsAndPassesCheckReadData) {
+  auto store = LocalObjectStore::Open((dir_ / "repository").string(), false);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto repo = Repository::Open(store->get(), "golden-v1", Clock::Real());
+  ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+  size_t deltas = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir_ / "repository/data")) {
+    if (!entry.is_regular_file()) continue;
+    auto blobs = ReadPackHeader(
+        store->get(), fs::relative(entry.path(), dir_ / "repository").string(), (*repo)->aead());
+    ASSERT_TRUE(blobs.ok()) << blobs.status().ToString();
+    for (const PackedBlob& b : *blobs) deltas += b.compression == Compression::kZstdDelta;
+  }
+  EXPECT_GT(deltas, 0u) << "the golden repository must hold delta blobs";
+
+  auto check = OpenEngine()->Check(/*read_data=*/true);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE((*check)["ok"].get<bool>());
+  EXPECT_EQ((*check)["snapshots"], 2);
+}
+
+TEST_F(GoldenDeltaRepositoryTest, BothBackupsRestoreExactly) {
+  const fs::path expected = golden_ / "expected";
+  const fs::path first = BuildDatabase(dir_, expected, {"make.sql"}, "first.db");
+  const fs::path second = BuildDatabase(dir_, expected, {"make.sql", "change.sql"}, "second.db");
+  auto list = OpenEngine()->Snapshots({});
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->size(), 2u);
+  for (const auto& [name, want] :
+       {std::pair{"golden v1 first", first}, std::pair{"golden v1 second", second}}) {
+    SCOPED_TRACE(name);
+    std::string id;
+    for (const auto& s : *list) {
+      if (s["name"] == name) id = s["id"].get<std::string>();
+    }
+    ASSERT_FALSE(id.empty());
+    fs::remove(dir_ / "clone.db");
+    RestoreParams params;
+    params.snapshot = id;
+    params.target = "clone";
+    params.confirmed = true;
+    params.ignore_window = true;  // the golden backups are older than any restore window
+    auto restored = OpenEngine()->Restore(params);
+    ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+    for (const char* table : {"app_settings", "notes"}) {
+      EXPECT_EQ(Dump(dir_ / "clone.db", table), Dump(want, table)) << table;
+    }
+  }
+  EXPECT_NE(Dump(first, "notes"), Dump(second, "notes"));
 }
 
 }  // namespace
