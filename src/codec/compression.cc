@@ -43,28 +43,51 @@ Status Corrupt(size_t code) {
   return DataLossError(std::string("zstd frame is damaged: ") + ZSTD_getErrorName(code));
 }
 
-}  // namespace
+// The smallest window log that covers `bytes` (at least zstd's minimum, at most 2^27).
+int WindowLogFor(size_t bytes) {
+  int log = 10;  // ZSTD_WINDOWLOG_MIN
+  while (log < 27 && (size_t{1} << log) < bytes) ++log;
+  return log;
+}
 
-void ZstdCompress(std::string_view input, int level, std::string* out) {
+// This thread's compression context, reset to `level` and nothing else.
+ZSTD_CCtx* CompressionContext(int level) {
   ZSTD_CCtx* ctx = compress_context.ctx;
   if (ctx == nullptr) Die("context allocation", 0);
   size_t rc = ZSTD_CCtx_reset(ctx, ZSTD_reset_session_and_parameters);
   if (ZSTD_isError(rc)) Die("reset", rc);
   rc = ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, level);
   if (ZSTD_isError(rc)) Die("level", rc);
+  return ctx;
+}
+
+// One frame of `input` into *out, with `ctx` as set up.
+void CompressFrame(ZSTD_CCtx* ctx, std::string_view input, std::string* out) {
   out->resize(ZSTD_compressBound(input.size()));
-  rc = ZSTD_compress2(ctx, out->data(), out->size(), input.data(), input.size());
+  const size_t rc = ZSTD_compress2(ctx, out->data(), out->size(), input.data(), input.size());
   if (ZSTD_isError(rc)) Die("compression", rc);
   out->resize(rc);
 }
 
-Status ZstdDecompress(std::string_view input, size_t max_size, std::string* out) {
-  out->clear();
+// This thread's decompression context, reset as `how` says.
+ZSTD_DCtx* DecompressionContext(ZSTD_ResetDirective how) {
   ZSTD_DCtx* ctx = decompress_context.ctx;
   if (ctx == nullptr) Die("context allocation", 0);
-  size_t rc = ZSTD_DCtx_reset(ctx, ZSTD_reset_session_only);
+  const size_t rc = ZSTD_DCtx_reset(ctx, how);
   if (ZSTD_isError(rc)) Die("reset", rc);
+  return ctx;
+}
 
+}  // namespace
+
+void ZstdCompress(std::string_view input, int level, std::string* out) {
+  CompressFrame(CompressionContext(level), input, out);
+}
+
+Status ZstdDecompress(std::string_view input, size_t max_size, std::string* out) {
+  out->clear();
+  ZSTD_DCtx* ctx = DecompressionContext(ZSTD_reset_session_only);
+  size_t rc = 0;
   unsigned long long stated = ZSTD_getFrameContentSize(input.data(), input.size());
   if (stated == ZSTD_CONTENTSIZE_ERROR) {
     return DataLossError("not a zstd frame (" + std::to_string(input.size()) + " bytes)");
@@ -81,8 +104,7 @@ Status ZstdDecompress(std::string_view input, size_t max_size, std::string* out)
       if (!ZSTD_isError(rc) || ZSTD_getErrorCode(rc) != ZSTD_error_dstSize_tooSmall) {
         return ZSTD_isError(rc) ? Corrupt(rc) : DataLossError("zstd frame size mismatch");
       }
-      rc = ZSTD_DCtx_reset(ctx, ZSTD_reset_session_only);
-      if (ZSTD_isError(rc)) Die("reset", rc);
+      DecompressionContext(ZSTD_reset_session_only);
     }
   }
 
@@ -121,49 +143,28 @@ Status ZstdDecompress(std::string_view input, size_t max_size, std::string* out)
   return OkStatus();
 }
 
-namespace {
-
-// The smallest window log that covers `bytes` (at least zstd's minimum, at most 2^27).
-int WindowLogFor(size_t bytes) {
-  int log = 10;  // ZSTD_WINDOWLOG_MIN
-  while (log < 27 && (size_t{1} << log) < bytes) ++log;
-  return log;
-}
-
-}  // namespace
-
 void ZstdCompressWithPrefix(std::string_view input, std::string_view prefix, int level,
                             std::string* out) {
-  ZSTD_CCtx* ctx = compress_context.ctx;
-  if (ctx == nullptr) Die("context allocation", 0);
-  size_t rc = ZSTD_CCtx_reset(ctx, ZSTD_reset_session_and_parameters);
-  if (ZSTD_isError(rc)) Die("reset", rc);
-  rc = ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, level);
-  if (ZSTD_isError(rc)) Die("level", rc);
-  rc = ZSTD_CCtx_setParameter(ctx, ZSTD_c_windowLog, WindowLogFor(prefix.size() + input.size()));
+  ZSTD_CCtx* ctx = CompressionContext(level);
+  size_t rc =
+      ZSTD_CCtx_setParameter(ctx, ZSTD_c_windowLog, WindowLogFor(prefix.size() + input.size()));
   if (ZSTD_isError(rc)) Die("window", rc);
   rc = ZSTD_CCtx_refPrefix(ctx, prefix.data(), prefix.size());
   if (ZSTD_isError(rc)) Die("prefix", rc);
-  out->resize(ZSTD_compressBound(input.size()));
-  rc = ZSTD_compress2(ctx, out->data(), out->size(), input.data(), input.size());
-  if (ZSTD_isError(rc)) Die("compression", rc);
-  out->resize(rc);
+  CompressFrame(ctx, input, out);
 }
 
 Status ZstdDecompressWithPrefix(std::string_view input, std::string_view prefix, size_t max_size,
                                 std::string* out) {
   out->clear();
-  ZSTD_DCtx* ctx = decompress_context.ctx;
-  if (ctx == nullptr) Die("context allocation", 0);
-  size_t rc = ZSTD_DCtx_reset(ctx, ZSTD_reset_session_and_parameters);
-  if (ZSTD_isError(rc)) Die("reset", rc);
+  ZSTD_DCtx* ctx = DecompressionContext(ZSTD_reset_session_and_parameters);
   unsigned long long stated = ZSTD_getFrameContentSize(input.data(), input.size());
   if (stated == ZSTD_CONTENTSIZE_ERROR || stated == ZSTD_CONTENTSIZE_UNKNOWN) {
     return DataLossError("not a zstd frame of known size (" + std::to_string(input.size()) +
                          " bytes)");
   }
   if (stated > max_size) return TooLarge(max_size);
-  rc = ZSTD_DCtx_setParameter(ctx, ZSTD_d_windowLogMax, 27);
+  size_t rc = ZSTD_DCtx_setParameter(ctx, ZSTD_d_windowLogMax, 27);
   if (ZSTD_isError(rc)) Die("window", rc);
   rc = ZSTD_DCtx_refPrefix(ctx, prefix.data(), prefix.size());
   if (ZSTD_isError(rc)) Die("prefix", rc);

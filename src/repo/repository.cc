@@ -304,24 +304,30 @@ Result<std::string> Repository::LoadReference(std::string_view id) {
       if (cached_id == id) return content;
     }
   }
+  LB_ASSIGN_OR_RETURN(std::string plaintext, ReadBlob(id, /*as_reference=*/true));
+  std::lock_guard<std::mutex> lock(reference_mu_);
+  reference_cache_.emplace_back(std::string(id), plaintext);
+  if (reference_cache_.size() > kReferenceCacheBlobs) reference_cache_.pop_front();
+  return plaintext;
+}
+
+Result<std::string> Repository::ReadBlob(std::string_view id, bool as_reference) {
   LB_ASSIGN_OR_RETURN(std::optional<BlobLocation> location, Locate(id));
   if (!location) {
     return NotFoundError("blob " + ToHex(id) + " is not in any index of repository " +
                          store_->Describe() + ": run `lifeboat check`");
   }
-  if (location->compression == Compression::kZstdDelta) {
+  if (as_reference && location->compression == Compression::kZstdDelta) {
     return DataLossError("blob " + ToHex(id) + " is a delta, and a delta's reference may not be");
   }
   const std::string pack_key = PackKey(location->pack_id);
   LB_ASSIGN_OR_RETURN(std::string sealed,
                       store_->GetRange(pack_key, location->offset, location->sealed_length));
   std::string plaintext;
-  LB_RETURN_IF_ERROR(
-      OpenBlob(aead_, id, location->compression, location->raw_length, sealed, &plaintext)
-          .WithContext("reading blob " + ToHex(id) + " from pack " + pack_key));
-  std::lock_guard<std::mutex> lock(reference_mu_);
-  reference_cache_.emplace_back(std::string(id), plaintext);
-  if (reference_cache_.size() > kReferenceCacheBlobs) reference_cache_.pop_front();
+  const ReferenceLoader references = [this](std::string_view ref) { return LoadReference(ref); };
+  LB_RETURN_IF_ERROR(OpenBlob(aead_, id, location->compression, location->raw_length, sealed,
+                              &plaintext, &references)
+                         .WithContext("reading blob " + ToHex(id) + " from pack " + pack_key));
   return plaintext;
 }
 
@@ -426,20 +432,7 @@ SessionStats Repository::session_stats() const {
 }
 
 Result<std::string> Repository::LoadBlob(std::string_view id) {
-  LB_ASSIGN_OR_RETURN(std::optional<BlobLocation> location, Locate(id));
-  if (!location) {
-    return NotFoundError("blob " + ToHex(id) + " is not in any index of repository " +
-                         store_->Describe() + ": run `lifeboat check`");
-  }
-  const std::string pack_key = PackKey(location->pack_id);
-  LB_ASSIGN_OR_RETURN(std::string sealed,
-                      store_->GetRange(pack_key, location->offset, location->sealed_length));
-  std::string plaintext;
-  const ReferenceLoader references = [this](std::string_view ref) { return LoadReference(ref); };
-  LB_RETURN_IF_ERROR(OpenBlob(aead_, id, location->compression, location->raw_length, sealed,
-                              &plaintext, &references)
-                         .WithContext("reading blob " + ToHex(id) + " from pack " + pack_key));
-  return plaintext;
+  return ReadBlob(id, /*as_reference=*/false);
 }
 
 Result<std::string> Repository::SaveSnapshot(const nlohmann::json& manifest) {

@@ -133,6 +133,9 @@ class Repository : public BlobStore {
   Status LoadConfig();
   Status LoadIndex();
   Result<std::optional<BlobLocation>> FindInRuns(std::string_view id);
+  // Locates, reads and opens blob `id` (a delta through LoadReference); `as_reference`
+  // refuses a delta, which may not stand as another delta's reference.
+  Result<std::string> ReadBlob(std::string_view id, bool as_reference);
   // Seals `job` into `out`, as a delta against its bases when that pays.
   Compression Seal(const Job& job, std::string* out);
   void WorkerLoop();

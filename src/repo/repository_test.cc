@@ -14,6 +14,20 @@ using testing::FastRepositoryOptions;
 using testing::TestBytes;
 using testing::TestSlotInfo;
 
+// The whole stream `ref` read back, `piece` bytes at a time (an odd size straddles chunks).
+std::string ReadBack(Repository* repo, const StreamRef& ref, size_t piece = 65536) {
+  StreamReader reader(repo, ref);
+  std::string back;
+  std::string buf(piece, '\0');
+  for (;;) {
+    auto n = reader.Read(buf.data(), buf.size());
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    if (!n.ok() || *n == 0) break;
+    back.append(buf, 0, *n);
+  }
+  return back;
+}
+
 class RepositoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -118,16 +132,7 @@ TEST_F(RepositoryTest, StreamRoundTripsAndUnchangedStreamAddsNothing) {
   ASSERT_TRUE(writer.Finish().ok());
   EXPECT_EQ(writer.stats().new_blobs, 0u);
 
-  StreamReader reader(repo.get(), ref);
-  std::string back;
-  char buf[10007];
-  for (;;) {
-    auto n = reader.Read(buf, sizeof(buf));
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
-    if (*n == 0) break;
-    back.append(buf, *n);
-  }
-  EXPECT_EQ(back, data);
+  EXPECT_EQ(ReadBack(repo.get(), ref, 10007), data);
 }
 
 TEST_F(RepositoryTest, SnapshotRoundTripAndTamperingIsDetected) {
@@ -233,16 +238,7 @@ TEST_F(RepositoryTest, ChangedStreamWrittenAgainstItsReferenceIsStoredAsDeltas) 
 
   // It reads back exactly, also from a repository opened afresh, and checks out.
   auto repo = OpenRepo();
-  StreamReader reader(repo.get(), second);
-  std::string back;
-  char buf[65536];
-  for (;;) {
-    auto n = reader.Read(buf, sizeof(buf));
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
-    if (*n == 0) break;
-    back.append(buf, *n);
-  }
-  EXPECT_EQ(back, edited);
+  EXPECT_EQ(ReadBack(repo.get(), second), edited);
 
   // A third version against the second: its bases are deltas, so it refers to their
   // references, and no delta ever refers to a delta.
@@ -258,15 +254,7 @@ TEST_F(RepositoryTest, ChangedStreamWrittenAgainstItsReferenceIsStoredAsDeltas) 
     ASSERT_TRUE(repo->Flush().ok());
   }
   auto reopened = OpenRepo();
-  StreamReader third_reader(reopened.get(), third_ref);
-  back.clear();
-  for (;;) {
-    auto n = third_reader.Read(buf, sizeof(buf));
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
-    if (*n == 0) break;
-    back.append(buf, *n);
-  }
-  EXPECT_EQ(back, third);
+  EXPECT_EQ(ReadBack(reopened.get(), third_ref), third);
   size_t deltas = 0;
   ASSERT_TRUE(reopened
                   ->ForEachIndexRun([&](IndexRun& run) {
@@ -323,16 +311,7 @@ TEST_F(RepositoryTest, DeltasFollowAStreamThatShrinksAllAlong) {
   // a chunk.
   EXPECT_LT(stored, 250000u) << stored << " bytes stored";
   std::cout << "[ INFO     ] the shrunk stream took " << stored << " bytes\n";
-  StreamReader reader(repo.get(), *second);
-  std::string back;
-  char buf[65536];
-  for (;;) {
-    auto n = reader.Read(buf, sizeof(buf));
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
-    if (*n == 0) break;
-    back.append(buf, *n);
-  }
-  EXPECT_EQ(back, shrunk);
+  EXPECT_EQ(ReadBack(repo.get(), *second), shrunk);
 }
 
 }  // namespace

@@ -27,6 +27,14 @@ struct Saved {
   std::vector<SequenceValue> sequences;
 };
 
+// The table of `schema` named `name`, or nullptr.
+const TableInfo* FindTable(const InstanceSchema& schema, const std::string& name) {
+  for (const TableInfo& t : schema.tables) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
 class PgSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -202,10 +210,7 @@ TEST_F(PgSourceTest, ReadsOnePointInTimeWhileTheApplicationWrites) {
   Result<InstanceSchema> schema = (*snapshot)->Describe();
   ASSERT_TRUE(schema.ok());
   server().Exec(db_, "INSERT INTO app.comments (project_id, body) VALUES (1, 'later')");
-  const TableInfo* comments = nullptr;
-  for (const TableInfo& t : schema->tables) {
-    if (t.name == "comments") comments = &t;
-  }
+  const TableInfo* comments = FindTable(*schema, "comments");
   ASSERT_NE(comments, nullptr);
   std::string rows;
   StringSink sink(&rows);
@@ -491,10 +496,7 @@ TEST_F(PgSourceTest, AnotherSessionsScanDoesNotRotateTheRowOrder) {
   ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
   Result<InstanceSchema> schema = (*snapshot)->Describe();
   ASSERT_TRUE(schema.ok());
-  const TableInfo* table = nullptr;
-  for (const TableInfo& t : schema->tables) {
-    if (t.name == "big_rows") table = &t;
-  }
+  const TableInfo* table = FindTable(*schema, "big_rows");
   ASSERT_NE(table, nullptr);
   std::string rows;
   StringSink sink(&rows);
@@ -577,10 +579,7 @@ TEST_F(PgSourceTest, LargeValuesStreamWithBoundedMemoryAndRoundTrip) {
   ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
   Result<InstanceSchema> schema = (*snapshot)->Describe();
   ASSERT_TRUE(schema.ok());
-  const TableInfo* table = nullptr;
-  for (const TableInfo& t : schema->tables) {
-    if (t.name == "attachments") table = &t;
-  }
+  const TableInfo* table = FindTable(*schema, "attachments");
   ASSERT_NE(table, nullptr);
 
   HeapWatchingSink sliced;
