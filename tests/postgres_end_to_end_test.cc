@@ -2,6 +2,8 @@
 // the guards, and a restore whose pg_dump is identical to the one taken at backup time.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "source/postgres/pg_test_schema.h"
 #include "source/postgres/pg_test_server.h"
 #include "test_support.h"
@@ -52,6 +54,18 @@ class PostgresEndToEndTest : public ::testing::Test {
     RunResult r = Cli(argv);
     if (r.exit_code != 0) throw std::runtime_error("lifeboat failed: " + r.Describe());
     return r.Json();
+  }
+
+  // `maintenance off INSTANCE`, retried while the killed process's server session still holds
+  // its lock (exit code 4).
+  RunResult MaintenanceOff(const std::string& instance) const {
+    RunResult off;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      off = Cli({"--json", "maintenance", "off", instance});
+      if (off.exit_code != 4) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return off;
   }
 
   std::string Dump() const { return server().PgDump(db_); }
@@ -116,6 +130,38 @@ TEST_F(PostgresEndToEndTest, CloneIntoAnEmptyDatabaseRecreatesTheSchemaAndGivesT
   Result<PgResult> max = conn->Query("SELECT max(id) FROM app.comments", "reading");
   ASSERT_TRUE(max.ok());
   EXPECT_EQ(max->GetInt64(0, 0), 501);
+}
+
+TEST_F(PostgresEndToEndTest, ACloneKilledBeforeItsIndexesIsUndoneAndTheNextCloneGoesThrough) {
+  const std::string before = Dump();
+  const std::string id = CliJson({"backup", "prod"})["snapshot"]["id"];
+  const std::string copy_db = PgTestServer::DatabaseOf(copy_url_);
+  const std::string empty = server().PgDump(copy_db);
+
+  // Killed once every table is loaded (each in a transaction of its own), before post-data.
+  for (const char* point : {"clone-schema-committed", "restore-tables-loaded"}) {
+    SCOPED_TRACE(point);
+    RunOptions crash;
+    crash.env["LIFEBOAT_CRASH_POINT"] = point;
+    std::vector<std::string> argv = {
+        kLifeboatCli, "--config", tmp_ / "lifeboat.toml", "restore", id, "--to", "copy", "--yes"};
+    RunResult killed = RunProcess(argv, crash);
+    ASSERT_EQ(killed.signal, SIGKILL) << killed.Describe();
+    EXPECT_THROW(server().Connect(copy_db), std::exception) << "users could see a half clone";
+
+    RunResult off = MaintenanceOff("copy");
+    ASSERT_EQ(off.exit_code, 0) << off.Describe();
+    EXPECT_NE(off.out.find("half cloned"), std::string::npos) << off.out;
+    EXPECT_EQ(server().PgDump(copy_db), empty) << "the killed clone left something behind";
+    // The killed process's repository lease would hold the next clone off until it expires.
+    for (const auto& lease : std::filesystem::directory_iterator(tmp_ / "repository/locks")) {
+      std::filesystem::remove(lease.path());
+    }
+  }
+
+  RunResult cloned = Cli({"--json", "restore", id, "--to", "copy", "--yes"});
+  ASSERT_EQ(cloned.exit_code, 0) << cloned.Describe();
+  EXPECT_EQ(server().PgDump(copy_db), before);
 }
 
 TEST_F(PostgresEndToEndTest, RestoreIntoAnotherVersionIsRefusedAndChangesNothing) {
@@ -183,12 +229,7 @@ TEST_F(PostgresEndToEndTest,
 
   // Users are still kept out; the killed restore's server session ends and releases its lock.
   EXPECT_FALSE(allows_connections());
-  RunResult off;
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    off = Cli({"--json", "maintenance", "off", "prod"});
-    if (off.exit_code != 4) break;  // the dead session's lock is not released yet
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  RunResult off = MaintenanceOff("prod");
   ASSERT_EQ(off.exit_code, 0) << off.Describe();
   EXPECT_TRUE(off.Json()["changed"].get<bool>());
   EXPECT_TRUE(allows_connections());

@@ -1,6 +1,9 @@
 #include "ops/restore.h"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
 
 #include "base/clock.h"
 #include "base/crash_point.h"
@@ -74,6 +77,56 @@ Status CheckGuardsBeforeLock(const Manifest& backup, const RestoreRequest& reque
         " replaces its data: confirm with --yes, or type 'I understand' at the prompt");
   }
   return OkStatus();
+}
+
+// Loads `tables` through `loaders` (the transaction itself first, then any a clone was given),
+// largest first, each table on whichever loader is free; the results come back in the order
+// of `tables`. After a failure no loader starts another table.
+Result<std::vector<RestoredTable>> LoadTables(
+    Repository* repo, const std::vector<TableLoader*>& loaders,
+    const std::vector<const TableEntry*>& tables, ProgressMeter* meter, CancellationToken* cancel,
+    std::vector<std::pair<std::string, std::string>>* table_errors) {
+  std::vector<size_t> order(tables.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (loaders.size() > 1) {
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return tables[a]->bytes > tables[b]->bytes; });
+  }
+  std::vector<RestoredTable> restored(tables.size());
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex error_mu;
+  Status first_error;
+  auto work = [&](TableLoader* loader) {
+    for (size_t k = next++; k < order.size() && !failed; k = next++) {
+      const TableEntry& t = *tables[order[k]];
+      Status status = cancel->Check();
+      if (status.ok()) {
+        meter->StartItem(t.name);
+        StreamReader rows(repo, t.content);
+        Result<TableStreamStats> loaded = loader->ReplaceTable(t.ToTableInfo(), &rows, cancel);
+        if (loaded.ok()) {
+          meter->Add(t.bytes, loaded->rows);
+          meter->FinishItem();
+          restored[order[k]] = {t.name, loaded->rows, t.bytes};
+          continue;
+        }
+        status = loaded.status().WithContext("restoring table " + t.name);
+        std::lock_guard<std::mutex> lock(error_mu);
+        if (table_errors) table_errors->emplace_back(t.name, loaded.status().ToString());
+      }
+      std::lock_guard<std::mutex> lock(error_mu);
+      if (first_error.ok()) first_error = status;
+      failed = true;
+    }
+  };
+  {
+    std::vector<std::jthread> threads;
+    for (size_t i = 1; i < loaders.size(); ++i) threads.emplace_back(work, loaders[i]);
+    work(loaders[0]);
+  }
+  LB_RETURN_IF_ERROR(first_error);
+  return restored;
 }
 
 }  // namespace
@@ -186,23 +239,19 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
     for (const TableEntry& t : backup.tables) infos.push_back(t.ToTableInfo());
     LB_RETURN_IF_ERROR(tx->CreateMissing(infos, backup.schema_objects));
   }
+  // A clone may load several tables at once when the driver can keep it all or nothing.
+  std::vector<TableLoader*> loaders = {tx.get()};
+  if (scripts) {
+    const int wanted = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) - 1;
+    LB_ASSIGN_OR_RETURN(std::vector<TableLoader*> more, tx->CloneLoaders(wanted));
+    loaders.insert(loaders.end(), more.begin(), more.end());
+  }
   std::vector<TableInfo> replaced;
   for (const TableEntry* t : tables) replaced.push_back(t->ToTableInfo());
   LB_RETURN_IF_ERROR(tx->PrepareReplace(replaced));
-  for (const TableEntry* t : tables) {
-    LB_RETURN_IF_ERROR(cancel->Check());
-    meter.StartItem(t->name);
-    StreamReader rows(repo, t->content);
-    Result<TableStreamStats> loaded = tx->ReplaceTable(t->ToTableInfo(), &rows, cancel);
-    if (!loaded.ok()) {
-      if (table_errors) table_errors->emplace_back(t->name, loaded.status().ToString());
-      return loaded.status().WithContext("restoring table " + t->name);
-    }
-    const TableStreamStats& stats = *loaded;
-    meter.SetItemProgress(t->bytes, stats.rows);
-    meter.FinishItem();
-    outcome.tables.push_back({t->name, stats.rows, t->bytes});
-  }
+  LB_ASSIGN_OR_RETURN(outcome.tables,
+                      LoadTables(repo, loaders, tables, &meter, cancel, table_errors));
+  CrashPoint("restore-tables-loaded");
   std::vector<SequenceValue> sequences;
   for (const SequenceValue& s : backup.sequences) {
     for (const TableEntry* t : tables) {

@@ -113,13 +113,23 @@ class ReadSnapshot {
   }
 };
 
+// What loads the rows of tables into a restore (a RestoreTransaction itself, or one of the
+// loaders RestoreTransaction::CloneLoaders gives).
+class TableLoader {
+ public:
+  virtual ~TableLoader() = default;
+  // Deletes every row of `table` and loads the rows of `rows` (section 8) without firing
+  // triggers. The table must exist with the same columns.
+  virtual Result<TableStreamStats> ReplaceTable(const TableInfo& table, ByteReader* rows,
+                                                CancellationToken* cancel) = 0;
+};
+
 // An open restore: the instance is held exclusively (maintenance) from BeginRestore until
 // Commit or Rollback; the application's connections wait or fail meanwhile. A restore is all
 // or nothing: when CreateMissing, ReplaceTable, SetSequences or Commit fails, the whole
 // transaction is rolled back at once (nothing was changed) and every later call fails.
-class RestoreTransaction {
+class RestoreTransaction : public TableLoader {
  public:
-  virtual ~RestoreTransaction() = default;
   // Reads the current state inside the same exclusive hold (for the safety backup and the
   // version check). Owned by the transaction.
   virtual ReadSnapshot* Reader() = 0;
@@ -134,10 +144,6 @@ class RestoreTransaction {
     (void)tables;
     return OkStatus();
   }
-  // Deletes every row of `table` and loads the rows of `rows` (section 8) without firing
-  // triggers. The table must exist with the same columns.
-  virtual Result<TableStreamStats> ReplaceTable(const TableInfo& table, ByteReader* rows,
-                                                CancellationToken* cancel) = 0;
   virtual Status SetSequences(const std::vector<SequenceValue>& values) = 0;
   // A clone from SchemaScripts: CreateFromScript runs the pre-data part before the rows load,
   // CompleteFromScript the post-data part after them. Unimplemented unless the driver keeps
@@ -147,6 +153,17 @@ class RestoreTransaction {
   }
   virtual Status CompleteFromScript(const SchemaScripts& scripts) {
     return UnimplementedError("schema scripts of kind " + scripts.kind + " are not supported");
+  }
+  // For a clone from SchemaScripts, after CreateFromScript and before PrepareReplace: up to
+  // `wanted` more loaders, each of which may load tables on a thread of its own while this
+  // transaction's ReplaceTable loads others. Only a driver that keeps a clone all or nothing
+  // without one transaction gives any (PostgreSQL, into empty schemas: pg_clone_mark.h); the
+  // others, and a driver that cannot here, give none and the clone stays one transaction.
+  // The loaders belong to the transaction; when one fails, the caller stops using them and
+  // the whole clone is undone by Rollback (or the destructor).
+  virtual Result<std::vector<TableLoader*>> CloneLoaders(int wanted) {
+    (void)wanted;
+    return std::vector<TableLoader*>();
   }
   // Leaves a record inside the transaction from which a later process learns, through
   // Source::RestoreCommitState, whether Commit took effect, even when this one dies during it

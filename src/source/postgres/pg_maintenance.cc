@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 
+#include "source/postgres/pg_clone_mark.h"
+
 namespace lifeboat {
 namespace {
 
@@ -29,10 +31,45 @@ Result<std::string> LockHolder(PgConnection* conn, const std::string& database) 
          holder.GetOptional(0, 1).value_or("an unknown time") + ")";
 }
 
+std::string PgIntArray(const std::vector<int>& items) {
+  std::string out = "{";
+  for (int i : items) out += (out.size() > 1 ? "," : "") + std::to_string(i);
+  return out + "}";
+}
+
 Result<std::unique_ptr<PgConnection>> AdminConnection(const PgConnectOptions& options) {
   PgConnectOptions admin = options;
   admin.database_override = "postgres";
   return PgConnection::Connect(admin);
+}
+
+// Undoes the clone a killed process left in `database`: connections are allowed for as long
+// as it takes to connect, take the operation lock and refuse them again.
+Result<std::string> UndoInterruptedClone(PgConnection* admin, const PgConnectOptions& options,
+                                         const std::string& database, bool allowed) {
+  LB_ASSIGN_OR_RETURN(std::string holder, LockHolder(admin, database));
+  if (!holder.empty()) {
+    return AbortedError("database " + database + " holds a clone in progress; " + holder +
+                        " is still running: wait for it to finish");
+  }
+  const std::string name = PgQuoteIdentifier(database);
+  if (!allowed) {
+    LB_RETURN_IF_ERROR(admin->Exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true",
+                                   "letting Lifeboat in to undo an interrupted clone"));
+  }
+  PgConnectOptions target = options;
+  target.database_override = database;
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, PgConnection::Connect(target));
+  LB_RETURN_IF_ERROR(TakePgOperationLock(conn.get()));
+  std::string notice;
+  LB_ASSIGN_OR_RETURN(PgMaintenance maintenance,
+                      EnterPgMaintenance(conn.get(), options.application_name, &notice));
+  Result<std::string> undone = UndoPgClone(conn.get());
+  if (!undone.ok()) return undone.status();  // still in maintenance, the mark kept
+  LB_RETURN_IF_ERROR(LeavePgMaintenance(conn.get(), maintenance));
+  return "database " + database + " was left half cloned (" + *undone +
+         ") by a Lifeboat process that is gone: what the clone had created was dropped and "
+         "connections are allowed again";
 }
 
 }  // namespace
@@ -64,7 +101,8 @@ Status TakePgOperationLock(PgConnection* conn) {
 }
 
 Result<PgMaintenance> EnterPgMaintenance(PgConnection* conn, const std::string& label,
-                                         std::string* notice) {
+                                         std::string* notice,
+                                         const std::vector<int>& own_sessions) {
   PgMaintenance m;
   LB_ASSIGN_OR_RETURN(PgResult db,
                       conn->Query("SELECT current_database(), now()::text", "naming the database"));
@@ -90,8 +128,8 @@ Result<PgMaintenance> EnterPgMaintenance(PgConnection* conn, const std::string& 
   Result<PgResult> terminated = conn->Query(
       "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
       "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-      "AND COALESCE(backend_type, 'client backend') = 'client backend'",
-      "logging the other sessions out of database " + m.database);
+      "AND pid <> ALL($1::int[]) AND COALESCE(backend_type, 'client backend') = 'client backend'",
+      "logging the other sessions out of database " + m.database, {PgIntArray(own_sessions)});
   if (!terminated.ok() && terminated.status().code() == StatusCode::kPermissionDenied) {
     *notice += std::string(notice->empty() ? "" : "; ") +
                "other sessions could not be logged out (" + terminated.status().message() +
@@ -131,6 +169,8 @@ Result<std::string> RecoverPgMaintenance(const PgConnectOptions& options,
                          options.described);
   }
   std::optional<std::string> mark = state.GetOptional(0, 1);
+  LB_ASSIGN_OR_RETURN(std::optional<std::string> clone, ReadPgCloneMark(conn.get(), database));
+  if (clone) return UndoInterruptedClone(conn.get(), options, database, state.GetBool(0, 0));
   if (!mark) {
     if (state.GetBool(0, 0)) return std::string();
     return FailedPreconditionError(

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "source/postgres/pg_connection.h"
 
@@ -40,19 +41,24 @@ struct PgMaintenance {
   int terminated = 0;                // sessions logged out
 };
 
-// Marks the database, refuses new connections and terminates the other client sessions.
+// Marks the database, refuses new connections and terminates the other client sessions but
+// `own_sessions` (server process ids of the restore's helper connections).
 // Without the right to refuse connections (not the owner), sessions are still terminated and
 // the restore's table locks keep newcomers out of the tables; `notice` says so.
 Result<PgMaintenance> EnterPgMaintenance(PgConnection* conn, const std::string& label,
-                                         std::string* notice);
+                                         std::string* notice,
+                                         const std::vector<int>& own_sessions = {});
 // Allows connections again and removes the mark.
 Status LeavePgMaintenance(PgConnection* conn, const PgMaintenance& maintenance);
 
 // For a database that refuses connections: connects to the cluster's `postgres` database
 // and, when the refusal is Lifeboat's mark and no Lifeboat operation holds the database's
-// lock any more, allows connections again and removes the mark. Returns what it did
-// ("" when the database was not in Lifeboat's maintenance); Aborted when a live restore holds
-// it, FailedPrecondition when the refusal is not Lifeboat's (an administrator's).
+// lock any more, allows connections again and removes the mark. A database that also carries
+// the mark of a clone that never finished (pg_clone_mark.h) has the clone undone first, on a
+// connection of its own that takes the operation lock and logs out whoever connected in
+// between. Returns what it did ("" when the database was not in Lifeboat's maintenance);
+// Aborted when a live restore holds it, FailedPrecondition when the refusal is not Lifeboat's
+// (an administrator's).
 Result<std::string> RecoverPgMaintenance(const PgConnectOptions& options,
                                          const std::string& database);
 

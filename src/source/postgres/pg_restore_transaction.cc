@@ -1,15 +1,69 @@
 #include "source/postgres/pg_restore_transaction.h"
 
+#include <atomic>
 #include <map>
+#include <mutex>
+#include <thread>
+
+#include "base/crash_point.h"
+#include "source/postgres/pg_clone_mark.h"
+#include "source/postgres/pg_dump_script.h"
 
 namespace lifeboat {
+namespace {
+
+// Loads one table of a staged clone in a transaction of its own, frozen into the table the
+// same transaction truncated (a partitioned table is loaded through its parent, unfrozen).
+Result<TableStreamStats> LoadStagedTable(PgConnection* conn,
+                                         const std::map<std::string, PgTable>& tables,
+                                         const TableInfo& table, ByteReader* rows,
+                                         CancellationToken* cancel) {
+  auto found = tables.find(table.name);
+  if (found == tables.end()) {
+    return NotFoundError("table " + table.name + " was not created on PostgreSQL " +
+                         conn->described() + " by the backup's schema script");
+  }
+  const PgTable& t = found->second;
+  const std::string action = "loading table " + table.name;
+  LB_RETURN_IF_ERROR(
+      conn->Exec(t.partitioned ? "BEGIN" : "BEGIN; TRUNCATE " + t.Qualified(), action));
+  Result<uint64_t> loaded =
+      conn->CopyIn("COPY " + t.Qualified() + " " + PgCopyColumns(table) + " FROM STDIN" +
+                       (t.partitioned ? "" : " WITH (FREEZE)"),
+                   action, rows, cancel);
+  Status committed = loaded.ok() ? conn->Exec("COMMIT", action) : loaded.status();
+  if (!committed.ok()) {
+    conn->Exec("ROLLBACK", action).IgnoreError();
+    return committed;
+  }
+  TableStreamStats stats;
+  stats.rows = *loaded;
+  return stats;
+}
+
+}  // namespace
+
+class PgRestoreTransaction::Loader : public TableLoader {
+ public:
+  Loader(PgConnection* conn, const std::map<std::string, PgTable>* tables)
+      : conn_(conn), tables_(tables) {}
+  Result<TableStreamStats> ReplaceTable(const TableInfo& table, ByteReader* rows,
+                                        CancellationToken* cancel) override {
+    return LoadStagedTable(conn_, *tables_, table, rows, cancel);
+  }
+
+ private:
+  PgConnection* conn_;
+  const std::map<std::string, PgTable>* tables_;
+};
 
 Result<std::unique_ptr<PgRestoreTransaction>> PgRestoreTransaction::Begin(
     std::unique_ptr<PgConnection> conn, std::vector<std::string> schemas, int wait_millis,
-    PgMaintenance maintenance) {
+    PgMaintenance maintenance, std::vector<std::unique_ptr<PgConnection>> helpers) {
   std::unique_ptr<PgRestoreTransaction> tx(
       new PgRestoreTransaction(std::move(conn), std::move(schemas)));
   tx->maintenance_ = std::move(maintenance);
+  tx->helpers_ = std::move(helpers);
   PgConnection* c = tx->conn_.get();
   LB_RETURN_IF_ERROR(
       c->Exec("BEGIN; SET LOCAL lock_timeout = " + std::to_string(std::max(wait_millis, 1)),
@@ -98,20 +152,123 @@ Status PgRestoreTransaction::RunScript(const std::string& script, const std::str
 
 Status PgRestoreTransaction::CreateFromScript(const SchemaScripts& scripts) {
   if (scripts.kind != "pg_dump") return RestoreTransaction::CreateFromScript(scripts);
+  if (!failed_.ok()) return failed_;
+  if (!helpers_.empty() && maintenance_.connections_refused) {
+    Result<bool> empty = PgSchemasAreEmpty(conn_.get(), conn_->options().schemas);
+    if (!empty.ok()) return Guard(empty.status());
+    may_stage_ = *empty;
+  }
+  // What undoing a staged clone takes is what the schemas are before pre-data runs; the mark
+  // is committed only if the clone is staged (a clone in one transaction removes it again).
+  if (may_stage_) {
+    LB_RETURN_IF_ERROR(Guard(
+        MarkPgClone(conn_.get(), conn_->options().schemas, conn_->options().application_name)));
+  }
   return RunScript(scripts.pre_data, "creating the schema (pg_dump pre-data)");
+}
+
+Result<std::vector<TableLoader*>> PgRestoreTransaction::CloneLoaders(int wanted) {
+  std::vector<TableLoader*> out;
+  if (!failed_.ok()) return failed_;
+  if (!may_stage_ || wanted < 1 || prepared_) return out;
+  // The schema and the mark commit together: from here on a failure is undone by UndoStaged.
+  LB_RETURN_IF_ERROR(Guard(conn_->Exec("COMMIT", "committing the clone's schema")));
+  open_ = false;
+  staged_ = true;
+  CrashPoint("clone-schema-committed");
+  reader_.ForgetCatalog();
+  Result<const PgCatalog*> catalog = reader_.Catalog();
+  if (!catalog.ok()) return Guard(catalog.status());
+  staged_tables_ = (*catalog)->tables;
+  for (size_t i = 0; i < helpers_.size() && static_cast<int>(i) < wanted; ++i) {
+    loaders_.push_back(std::make_unique<Loader>(helpers_[i].get(), &staged_tables_));
+    out.push_back(loaders_.back().get());
+  }
+  return out;
 }
 
 Status PgRestoreTransaction::CompleteFromScript(const SchemaScripts& scripts) {
   if (scripts.kind != "pg_dump") return RestoreTransaction::CompleteFromScript(scripts);
-  LB_RETURN_IF_ERROR(RunScript(scripts.post_data,
-                               "creating indexes, constraints and triggers (pg_dump post-data)"));
+  if (staged_) {
+    LB_RETURN_IF_ERROR(Guard(CompleteStaged(scripts.post_data)));
+  } else {
+    LB_RETURN_IF_ERROR(RunScript(scripts.post_data,
+                                 "creating indexes, constraints and triggers (pg_dump post-data)"));
+  }
   // Every foreign key of a clone's tables was just created, which checked it.
   keys_checked_by_script_ = true;
   return OkStatus();
 }
 
+Status PgRestoreTransaction::CompleteStaged(const std::string& post_data) {
+  const PgDumpScript script = SplitPgDumpScript(post_data);
+  std::vector<const PgDumpEntry*> parallel;
+  std::string rest = script.preamble;
+  for (const PgDumpEntry& e : script.entries) {
+    if (PgDumpEntryRunsInParallel(e.type)) {
+      parallel.push_back(&e);
+    } else {
+      rest += e.settings + e.sql;
+    }
+  }
+  // Indexes and keys on every connection, each statement committing on its own: a table's
+  // rows are all loaded, and nobody can connect to see a table without its keys. One build per
+  // connection and core, without parallel workers of its own: at 1 GB on 2 cores, 2.95 s for
+  // them all against 4.4 s with the default 2 workers a build.
+  std::vector<PgConnection*> conns = {conn_.get()};
+  for (auto& h : helpers_) conns.push_back(h.get());
+  for (PgConnection* c : conns) {
+    LB_RETURN_IF_ERROR(c->Exec("SET max_parallel_maintenance_workers = 0", "building indexes"));
+  }
+  std::atomic<size_t> next{0};
+  std::mutex error_mu;
+  Status first_error;
+  auto work = [&](PgConnection* conn) {
+    for (size_t k = next++; k < parallel.size(); k = next++) {
+      const PgDumpEntry& e = *parallel[k];
+      Status built = conn->Exec(e.settings + e.sql,
+                                "creating " + e.type + " " + e.name + " (pg_dump post-data)");
+      if (built.ok()) continue;
+      std::lock_guard<std::mutex> lock(error_mu);
+      if (first_error.ok()) first_error = built;
+      next = parallel.size();
+    }
+  };
+  {
+    std::vector<std::jthread> threads;
+    for (size_t i = 1; i < conns.size(); ++i) threads.emplace_back(work, conns[i]);
+    work(conns[0]);
+  }
+  LB_RETURN_IF_ERROR(first_error);
+  for (PgConnection* c : conns) {
+    LB_RETURN_IF_ERROR(c->Exec("RESET max_parallel_maintenance_workers", "building indexes"));
+    LB_RETURN_IF_ERROR(c->ResetSearchPath());
+  }
+  // The rest (foreign keys, which check the rows, triggers, ...), the sequences and the end of
+  // the mark are the clone's last transaction.
+  LB_RETURN_IF_ERROR(conn_->Exec("BEGIN", "starting the clone's last transaction"));
+  open_ = true;
+  LB_RETURN_IF_ERROR(RunScript(rest, "creating constraints and triggers (pg_dump post-data)"));
+  return OkStatus();
+}
+
+void PgRestoreTransaction::UndoStaged() {
+  staged_ = false;
+  open_ = false;
+  for (auto& h : helpers_) h->Exec("ROLLBACK", "ending a load").IgnoreError();
+  conn_->Exec("ROLLBACK", "rolling back the clone's last transaction").IgnoreError();
+  Result<std::string> undone = UndoPgClone(conn_.get());
+  // Without the undo, maintenance stays on and the mark tells the next run what to do.
+  if (undone.ok()) LeavePgMaintenance(conn_.get(), maintenance_).IgnoreError();
+  maintenance_ = {};
+}
+
 Status PgRestoreTransaction::PrepareReplace(const std::vector<TableInfo>& tables) {
   if (!failed_.ok()) return failed_;
+  if (staged_) {  // every load truncates its table in a transaction of its own
+    prepared_ = true;
+    return OkStatus();
+  }
   std::map<std::string, const PgTable*> replaced;  // by oid
   for (const TableInfo& t : tables) {
     Result<const PgTable*> found = reader_.Find(t.name);
@@ -177,6 +334,8 @@ Result<TableStreamStats> PgRestoreTransaction::ReplaceTable(const TableInfo& tab
                                                             ByteReader* rows,
                                                             CancellationToken* cancel) {
   if (!failed_.ok()) return failed_;
+  // Staged, the loaders run beside this: a failure is left to the caller's Rollback.
+  if (staged_) return LoadStagedTable(conn_.get(), staged_tables_, table, rows, cancel);
   if (!prepared_) LB_RETURN_IF_ERROR(PrepareReplace({table}));
   Result<const PgTable*> found = reader_.Find(table.name);
   if (!found.ok()) return Guard(found.status());
@@ -262,6 +421,7 @@ Status PgRestoreTransaction::Commit() {
     LB_RETURN_IF_ERROR(Guard(conn_->Exec("ALTER TABLE " + table + " ENABLE TRIGGER USER",
                                          "enabling the triggers of " + table)));
   }
+  if (may_stage_) LB_RETURN_IF_ERROR(Guard(UnmarkPgClone(conn_.get())));
   return Guard(End("COMMIT"));
 }
 
@@ -269,13 +429,20 @@ Status PgRestoreTransaction::End(const std::string& sql) {
   open_ = false;
   Status ended =
       conn_->Exec(sql, sql == "COMMIT" ? "committing the restore" : "rolling back the restore");
+  if (ended.ok() && sql == "COMMIT") committed_ = true;
+  // A staged clone that did not commit leaves maintenance only once it is undone.
+  if (!ended.ok() && staged_) return ended;
   Status left = LeavePgMaintenance(conn_.get(), maintenance_);
   maintenance_ = {};
   return ended.ok() ? left : ended;
 }
 
 void PgRestoreTransaction::Rollback() {
-  if (open_) End("ROLLBACK").IgnoreError();
+  if (staged_ && !committed_) {
+    UndoStaged();
+  } else if (open_) {
+    End("ROLLBACK").IgnoreError();
+  }
 }
 
 }  // namespace lifeboat

@@ -16,9 +16,20 @@
 // TABLE ... ADD FOREIGN KEY checked them) and names the offending constraint and tables
 // before it commits; any failure rolls everything back.
 //
-// Thread-safety: one thread. Ownership: owns its connection.
+// A clone from pg_dump's scripts into schemas that hold no object, with connections refused
+// and helper connections at hand, may be staged instead (CloneLoaders): the schema commits
+// together with the clone mark (pg_clone_mark.h), every table then loads in a transaction of
+// its own (TRUNCATE, COPY ... FREEZE) on whichever connection is free, post-data's primary
+// keys, unique constraints and indexes are built on all connections at once, and the rest of
+// post-data, the sequences and the removal of the mark are the last transaction. A failure
+// undoes the clone (UndoPgClone) before maintenance ends; a kill leaves the mark for the next
+// run to undo.
+//
+// Thread-safety: one thread, but for the loaders CloneLoaders returns, each of which may run on
+// a thread of its own beside this one's ReplaceTable. Ownership: owns its connections.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -34,10 +45,11 @@ namespace lifeboat {
 class PgRestoreTransaction : public RestoreTransaction {
  public:
   // `maintenance` (pg_maintenance.h) is left when the transaction ends, however it ends.
-  static Result<std::unique_ptr<PgRestoreTransaction>> Begin(std::unique_ptr<PgConnection> conn,
-                                                             std::vector<std::string> schemas,
-                                                             int wait_millis,
-                                                             PgMaintenance maintenance = {});
+  // `helpers`, connections to the same database opened before maintenance refused new ones,
+  // are what a staged clone loads and indexes with.
+  static Result<std::unique_ptr<PgRestoreTransaction>> Begin(
+      std::unique_ptr<PgConnection> conn, std::vector<std::string> schemas, int wait_millis,
+      PgMaintenance maintenance = {}, std::vector<std::unique_ptr<PgConnection>> helpers = {});
   ~PgRestoreTransaction() override;
 
   ReadSnapshot* Reader() override { return &reader_; }
@@ -48,6 +60,9 @@ class PgRestoreTransaction : public RestoreTransaction {
   Result<TableStreamStats> ReplaceTable(const TableInfo& table, ByteReader* rows,
                                         CancellationToken* cancel) override;
   Status SetSequences(const std::vector<SequenceValue>& values) override;
+  // Stages the clone (see above) when it may: after CreateFromScript, before PrepareReplace;
+  // none otherwise (the clone stays one transaction).
+  Result<std::vector<TableLoader*>> CloneLoaders(int wanted) override;
   // Runs pg_dump's script: `\restrict` lines (psql commands) are left out and `CREATE SCHEMA`
   // becomes `CREATE SCHEMA IF NOT EXISTS`, so that an existing empty schema is fine.
   Status CreateFromScript(const SchemaScripts& scripts) override;
@@ -59,8 +74,12 @@ class PgRestoreTransaction : public RestoreTransaction {
 
   // Whether the load runs with session_replication_role = replica.
   bool replica_role() const { return replica_role_; }
+  // Whether the clone was staged over several connections.
+  bool staged() const { return staged_; }
 
  private:
+  class Loader;
+
   PgRestoreTransaction(std::unique_ptr<PgConnection> conn, std::vector<std::string> schemas);
   // Ends the transaction (COMMIT or ROLLBACK) and leaves maintenance.
   Status End(const std::string& sql);
@@ -68,6 +87,12 @@ class PgRestoreTransaction : public RestoreTransaction {
   Status Guard(Status status);
   Status CheckForeignKeys();
   Status RunScript(const std::string& script, const std::string& action);
+  // Post-data of a staged clone: the entries that may run in parallel on every connection,
+  // then the others in a new transaction, the last one.
+  Status CompleteStaged(const std::string& post_data);
+  // Undoes a staged clone that did not commit and leaves maintenance (which stays on, with
+  // the mark, when the undo fails: the next run undoes it).
+  void UndoStaged();
 
   std::unique_ptr<PgConnection> conn_;
   PgReadSnapshot reader_;
@@ -81,6 +106,12 @@ class PgRestoreTransaction : public RestoreTransaction {
   bool keys_checked_by_script_ = false;      // post-data created (and so checked) every key
   std::set<std::string> triggers_disabled_;  // qualified names, when not in replica mode
   std::vector<PgForeignKey> keys_deferred_;  // made deferrable for the load, not in replica mode
+  std::vector<std::unique_ptr<PgConnection>> helpers_;
+  bool may_stage_ = false;  // pre-data ran into empty schemas, connections are refused
+  bool staged_ = false;
+  bool committed_ = false;
+  std::map<std::string, PgTable> staged_tables_;  // read once staged, shared by the loaders
+  std::vector<std::unique_ptr<Loader>> loaders_;
 };
 
 }  // namespace lifeboat

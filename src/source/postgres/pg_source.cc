@@ -1,6 +1,8 @@
 #include "source/postgres/pg_source.h"
 
+#include <algorithm>
 #include <cctype>
+#include <thread>
 
 #include "source/postgres/pg_maintenance.h"
 #include "source/postgres/pg_read_snapshot.h"
@@ -66,8 +68,8 @@ Result<std::unique_ptr<PgSource>> PgSource::Open(const std::string& url, Options
   connect.schemas = std::move(split.second);
   connect.described = std::move(options.described);
   connect.application_name = std::move(options.label);
-  return std::unique_ptr<PgSource>(
-      new PgSource(std::move(connect), std::move(options.on_notice), options.large_values));
+  return std::unique_ptr<PgSource>(new PgSource(std::move(connect), std::move(options.on_notice),
+                                                options.large_values, options.clone_connections));
 }
 
 Result<std::unique_ptr<PgConnection>> PgSource::Connect() const {
@@ -118,13 +120,27 @@ Result<std::unique_ptr<ReadSnapshot>> PgSource::BeginRead() {
 Result<std::unique_ptr<RestoreTransaction>> PgSource::BeginRestore(int wait_millis) {
   LB_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, Connect());
   LB_RETURN_IF_ERROR(TakePgOperationLock(conn.get()));
+  // A clone loads on these too (pg_restore_transaction.h): they connect before maintenance
+  // refuses connections, and maintenance leaves them in.
+  std::vector<std::unique_ptr<PgConnection>> helpers;
+  std::vector<int> helper_pids;
+  const int connections = clone_connections_ > 0
+                              ? clone_connections_
+                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 1; i < connections; ++i) {
+    Result<std::unique_ptr<PgConnection>> helper = PgConnection::Connect(options_);
+    if (!helper.ok()) break;  // a server at its connection limit: clone on fewer
+    helper_pids.push_back((*helper)->backend_pid());
+    helpers.push_back(std::move(helper).value());
+  }
   std::string notice;
-  LB_ASSIGN_OR_RETURN(PgMaintenance maintenance,
-                      EnterPgMaintenance(conn.get(), options_.application_name, &notice));
+  LB_ASSIGN_OR_RETURN(
+      PgMaintenance maintenance,
+      EnterPgMaintenance(conn.get(), options_.application_name, &notice, helper_pids));
   if (!notice.empty() && on_notice_) on_notice_(notice);
   LB_ASSIGN_OR_RETURN(std::unique_ptr<PgRestoreTransaction> tx,
                       PgRestoreTransaction::Begin(std::move(conn), options_.schemas, wait_millis,
-                                                  std::move(maintenance)));
+                                                  std::move(maintenance), std::move(helpers)));
   tx->reader().set_large_value_limits(large_values_);
   return std::unique_ptr<RestoreTransaction>(std::move(tx));
 }

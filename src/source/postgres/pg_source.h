@@ -34,6 +34,9 @@ class PgSource : public Source {
     std::function<void(const std::string&)> on_notice;
     // Values above these are read in slices (pg_large_values.h).
     PgLargeValueLimits large_values;
+    // Connections a clone into empty schemas loads and indexes with (pg_restore_transaction.h);
+    // 0: one per core. 1 keeps every clone one transaction.
+    int clone_connections = 0;
   };
   // Does not connect: the first Begin* does.
   static Result<std::unique_ptr<PgSource>> Open(const std::string& url, Options options);
@@ -59,14 +62,16 @@ class PgSource : public Source {
 
  private:
   PgSource(PgConnectOptions options, std::function<void(const std::string&)> on_notice,
-           PgLargeValueLimits large_values)
+           PgLargeValueLimits large_values, int clone_connections)
       : options_(std::move(options)),
         on_notice_(std::move(on_notice)),
-        large_values_(large_values) {}
+        large_values_(large_values),
+        clone_connections_(clone_connections) {}
 
   const PgConnectOptions options_;
   const std::function<void(const std::string&)> on_notice_;
   const PgLargeValueLimits large_values_;
+  const int clone_connections_;
 };
 
 // Splits Lifeboat's `schema` parameter off a libpq URL: `url` without it, and the schemas

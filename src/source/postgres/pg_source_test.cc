@@ -11,6 +11,8 @@
 
 #include "base/encoding.h"
 #include "codec/hash.h"
+#include "source/postgres/pg_clone_mark.h"
+#include "source/postgres/pg_dump_script.h"
 #include "source/postgres/pg_restore_transaction.h"
 #include "source/postgres/pg_test_schema.h"
 #include "source/postgres/pg_test_server.h"
@@ -124,14 +126,15 @@ class PgSourceTest : public ::testing::Test {
     return r.ok() ? r->GetInt64(0, 0) : -1;
   }
 
-  // pg_database.datallowconn and the maintenance mark of the test's database.
-  std::pair<bool, std::string> MaintenanceState() {
+  // pg_database.datallowconn and Lifeboat's marks of `database` (the test's by default).
+  std::pair<bool, std::string> MaintenanceState(std::string database = "") {
+    if (database.empty()) database = db_;
     std::unique_ptr<PgConnection> admin = server().Connect("postgres");
     Result<PgResult> r = admin->Query(
         "SELECT d.datallowconn, COALESCE((SELECT string_agg(c, ',') FROM pg_db_role_setting s, "
         "unnest(s.setconfig) c WHERE s.setdatabase = d.oid AND c LIKE 'lifeboat.%'), '') "
         "FROM pg_database d WHERE d.datname = $1",
-        "reading", {db_});
+        "reading", {database});
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return {r->GetBool(0, 0), r->GetString(0, 1)};
   }
@@ -627,6 +630,212 @@ TEST_F(PgSourceTest, LargeValuesStreamWithBoundedMemoryAndRoundTrip) {
   Status restored = Restore(source_.get(), saved, {"attachments"});
   ASSERT_TRUE(restored.ok()) << restored.ToString();
   EXPECT_EQ(digests(), before);
+}
+
+// The post-data script cut into entries
+
+TEST(PgDumpScriptTest, CutsEntriesAndGivesEachTheSettingsInForce) {
+  const std::string script =
+      "--\n-- PostgreSQL database dump\n--\n\n\\restrict abc\n\n"
+      "SET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n\n"
+      "--\n-- Name: t t_pkey; Type: CONSTRAINT; Schema: app; Owner: -\n--\n\n"
+      "ALTER TABLE ONLY app.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n\n\n"
+      "SET default_tablespace = '';\n\n"
+      "--\n-- Name: t_name; Type: INDEX; Schema: app; Owner: -\n--\n\n"
+      "CREATE INDEX t_name ON app.t USING btree (name);\n\n\n"
+      "--\n-- Name: u u_t_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -\n--\n\n"
+      "ALTER TABLE ONLY app.u\n    ADD CONSTRAINT u_t_fkey FOREIGN KEY (t) REFERENCES app.t(id);"
+      "\n\n\\unrestrict abc\n";
+  PgDumpScript split = SplitPgDumpScript(script);
+  ASSERT_EQ(split.entries.size(), 3u);
+  EXPECT_EQ(split.entries[0].name, "t t_pkey");
+  EXPECT_EQ(split.entries[0].type, "CONSTRAINT");
+  EXPECT_EQ(split.entries[1].type, "INDEX");
+  EXPECT_EQ(split.entries[2].type, "FK CONSTRAINT");
+  EXPECT_TRUE(PgDumpEntryRunsInParallel(split.entries[0].type));
+  EXPECT_TRUE(PgDumpEntryRunsInParallel(split.entries[1].type));
+  EXPECT_FALSE(PgDumpEntryRunsInParallel(split.entries[2].type));
+  const std::string preamble_settings =
+      "SET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n";
+  EXPECT_EQ(split.entries[0].settings, preamble_settings);
+  // The setting between the first and the second entry holds for every later one.
+  EXPECT_EQ(split.entries[1].settings, preamble_settings + "SET default_tablespace = '';\n");
+  EXPECT_EQ(split.entries[2].settings, split.entries[1].settings);
+  EXPECT_NE(split.entries[1].sql.find("CREATE INDEX t_name ON app.t"), std::string::npos);
+  // Nothing is lost or doubled: preamble and entries are the script without psql's commands.
+  std::string joined = split.preamble;
+  for (const PgDumpEntry& e : split.entries) joined += e.sql;
+  std::string expected = script;
+  for (const char* meta : {"\\restrict abc\n", "\\unrestrict abc\n"}) {
+    expected.erase(expected.find(meta), std::string(meta).size());
+  }
+  EXPECT_EQ(joined, expected);
+}
+
+TEST(PgDumpScriptTest, ASettingInsideAStatementIsNotASessionSetting) {
+  const std::string script =
+      "--\n-- Name: r; Type: RULE; Schema: app; Owner: -\n--\n\n"
+      "CREATE RULE r AS\n    ON UPDATE TO app.t DO INSTEAD  UPDATE app.u\nSET a = 1;\n\n"
+      "--\n-- Name: t_a; Type: INDEX; Schema: app; Owner: -\n--\n\n"
+      "CREATE INDEX t_a ON app.t USING btree (a);\n";
+  PgDumpScript split = SplitPgDumpScript(script);
+  ASSERT_EQ(split.entries.size(), 2u);
+  EXPECT_EQ(split.entries[1].settings, "");
+}
+
+// Clones into an empty database
+
+class PgCloneTest : public PgSourceTest {
+ protected:
+  void SetUp() override {
+    PgSourceTest::SetUp();
+    target_url_ = server().CreateDatabase("clone");
+    target_db_ = PgTestServer::DatabaseOf(target_url_);
+    Result<std::unique_ptr<ReadSnapshot>> snapshot = source_->BeginRead();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+    Result<std::optional<SchemaScripts>> scripts = (*snapshot)->DumpSchema(&cancel_);
+    ASSERT_TRUE(scripts.ok() && scripts->has_value()) << scripts.status().ToString();
+    scripts_ = **scripts;
+    snapshot->reset();
+    saved_ = Save(source_.get());
+  }
+
+  // Clones `saved_` into the target as RunRestore does, with one helper connection; the rows
+  // of `broken_table` are replaced by garbage. Reports whether the clone was staged.
+  Status Clone(const std::string& broken_table = "", bool* staged = nullptr) {
+    PgSource::Options options;
+    options.described = target_url_;
+    options.label = "lifeboat restore by tester@test-host";
+    options.clone_connections = 2;
+    LB_ASSIGN_OR_RETURN(std::unique_ptr<PgSource> target,
+                        PgSource::Open(target_url_ + "&schema=app,audit", std::move(options)));
+    LB_ASSIGN_OR_RETURN(std::unique_ptr<RestoreTransaction> tx, target->BeginRestore(2000));
+    LB_RETURN_IF_ERROR(tx->CreateFromScript(scripts_));
+    LB_ASSIGN_OR_RETURN(std::vector<TableLoader*> loaders, tx->CloneLoaders(1));
+    if (staged) *staged = static_cast<PgRestoreTransaction*>(tx.get())->staged();
+    loaders.insert(loaders.begin(), tx.get());
+    LB_RETURN_IF_ERROR(tx->PrepareReplace(saved_.schema.tables));
+    size_t i = 0;
+    for (const TableInfo& t : saved_.schema.tables) {
+      const std::string garbage = "not\ta row\n";
+      StringReader rows(t.name == broken_table ? garbage : saved_.rows.at(t.name));
+      LB_RETURN_IF_ERROR(loaders[i++ % loaders.size()]->ReplaceTable(t, &rows, &cancel_).status());
+    }
+    LB_RETURN_IF_ERROR(tx->CompleteFromScript(scripts_));
+    LB_RETURN_IF_ERROR(tx->SetSequences(saved_.sequences));
+    return tx->Commit();
+  }
+
+  std::string target_url_;
+  std::string target_db_;
+  SchemaScripts scripts_;
+  Saved saved_;
+};
+
+TEST_F(PgCloneTest, AStagedCloneGivesTheSameDump) {
+  const std::string source_dump = Dump();
+  bool staged = false;
+  Status cloned = Clone("", &staged);
+  ASSERT_TRUE(cloned.ok()) << cloned.ToString();
+  EXPECT_TRUE(staged) << "an empty target with two connections should be cloned staged";
+  EXPECT_EQ(server().PgDump(target_db_), source_dump);
+  EXPECT_EQ(MaintenanceState(target_db_), std::make_pair(true, std::string()));
+}
+
+TEST_F(PgCloneTest, AFailedStagedCloneIsUndoneAndTheSchemasAreAsTheyWere) {
+  // The target already has an empty schema app of its own; the source's has another comment.
+  server().Exec(db_, "COMMENT ON SCHEMA app IS 'the source''s app'");
+  server().Exec(target_db_,
+                "CREATE SCHEMA app; COMMENT ON SCHEMA app IS 'the target''s app'; "
+                "GRANT USAGE ON SCHEMA app TO PUBLIC");
+  Result<std::unique_ptr<ReadSnapshot>> snapshot = source_->BeginRead();
+  ASSERT_TRUE(snapshot.ok());
+  scripts_ = *(*snapshot)->DumpSchema(&cancel_).value();
+  snapshot->reset();
+  const std::string before = server().PgDump(target_db_);
+
+  bool staged = false;
+  Status cloned = Clone("comments", &staged);
+  ASSERT_FALSE(cloned.ok());
+  EXPECT_TRUE(staged);
+  EXPECT_NE(cloned.message().find("comments"), std::string::npos) << cloned.ToString();
+  EXPECT_EQ(server().PgDump(target_db_), before) << "the failed clone left something behind";
+  EXPECT_EQ(MaintenanceState(target_db_), std::make_pair(true, std::string()));
+  // And the next clone goes through.
+  ASSERT_TRUE(Clone().ok());
+  EXPECT_EQ(server().PgDump(target_db_, "--data-only"), server().PgDump(db_, "--data-only"));
+}
+
+TEST_F(PgCloneTest, ACloneIntoSchemasThatHoldSomethingIsOneTransaction) {
+  server().Exec(target_db_, "CREATE SCHEMA audit; CREATE TABLE audit.kept (a int)");
+  const std::string before = server().PgDump(target_db_);
+  bool staged = true;
+  Status cloned = Clone("comments", &staged);
+  ASSERT_FALSE(cloned.ok());
+  EXPECT_FALSE(staged) << "undoing it would have dropped audit.kept";
+  EXPECT_EQ(server().PgDump(target_db_), before);
+  ASSERT_TRUE(Clone("", &staged).ok());
+  EXPECT_FALSE(staged);
+  EXPECT_EQ(server().PgDump(target_db_, "--data-only -n app"),
+            server().PgDump(db_, "--data-only -n app"));
+}
+
+TEST_F(PgCloneTest, UndoDropsWhatTheCloneCreatedAndGivesTheSchemaItsAttributesBack) {
+  server().Exec(target_db_,
+                "CREATE SCHEMA app; COMMENT ON SCHEMA app IS 'kept'; "
+                "REVOKE ALL ON SCHEMA app FROM PUBLIC; "
+                "GRANT USAGE ON SCHEMA app TO lifeboat WITH GRANT OPTION");
+  const std::string before = server().PgDump(target_db_);
+  std::unique_ptr<PgConnection> conn = server().Connect(target_db_);
+  ASSERT_TRUE(conn->Exec("BEGIN", "test").ok());
+  ASSERT_TRUE(MarkPgClone(conn.get(), {"app", "audit"}, "lifeboat restore by ops@gone").ok());
+  ASSERT_TRUE(conn->Exec("COMMIT", "test").ok());
+  // What a clone might have done since: objects of every kind, the schema's attributes.
+  server().Exec(target_db_, std::string(R"sql(
+    CREATE SCHEMA audit; CREATE TABLE audit.changes (id serial PRIMARY KEY);
+    SET search_path = app;
+    CREATE TYPE mood AS ENUM ('ok'); CREATE DOMAIN positive AS int CHECK (VALUE > 0);
+    CREATE TYPE span AS RANGE (subtype = int4); CREATE TYPE pair AS (a int, b int);
+    CREATE TABLE t (id serial PRIMARY KEY, m mood, p positive, s span);
+    CREATE TABLE child (t int REFERENCES t);
+    CREATE VIEW v AS SELECT * FROM t; CREATE MATERIALIZED VIEW mv AS SELECT id FROM t;
+    CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS 'SELECT $1';
+    CREATE AGGREGATE total(int) (sfunc = int4pl, stype = int);
+    CREATE SEQUENCE loose; CREATE STATISTICS st ON id, m FROM t;
+    COMMENT ON SCHEMA app IS 'the clone''s'; GRANT CREATE ON SCHEMA app TO PUBLIC;)sql"));
+  ASSERT_NE(server().PgDump(target_db_), before);
+
+  Result<std::optional<std::string>> mark = ReadPgCloneMark(conn.get(), target_db_);
+  ASSERT_TRUE(mark.ok() && mark->has_value());
+  Result<std::string> undone = UndoPgClone(conn.get());
+  ASSERT_TRUE(undone.ok()) << undone.status().ToString();
+  EXPECT_NE(undone->find("ops@gone"), std::string::npos) << *undone;
+  EXPECT_EQ(server().PgDump(target_db_), before);
+  EXPECT_FALSE(ReadPgCloneMark(conn.get(), target_db_)->has_value());
+  // Without a mark there is nothing to undo.
+  Result<std::string> again = UndoPgClone(conn.get());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, "");
+}
+
+TEST_F(PgCloneTest, UndoReadsTheMarkAsFormatDocumentsIt) {
+  // A mark as FORMAT.md section 13.1 shows it, written literally: public existed with its
+  // defaults, audit did not.
+  const std::string name = PgQuoteIdentifier(target_db_);
+  server().Exec(
+      target_db_,
+      "ALTER DATABASE " + name +
+          R"sql( SET lifeboat.clone = '{"label" : "lifeboat restore by ops@app-1", "since" : "2026-12-02 06:10:00.1+00", "schemas" : [{"name" : "public", "existed" : true, "owner" : "pg_database_owner", "comment" : "standard public schema", "acl" : "{pg_database_owner=UC/pg_database_owner,=U/pg_database_owner}"}, {"name" : "audit", "existed" : false, "owner" : null, "comment" : null, "acl" : null}]}')sql");
+  const std::string before = server().PgDump(target_db_);
+  server().Exec(target_db_,
+                "CREATE TABLE public.t (id int PRIMARY KEY); CREATE SCHEMA audit; "
+                "CREATE TABLE audit.changes (id int); COMMENT ON SCHEMA public IS 'changed'");
+  std::unique_ptr<PgConnection> conn = server().Connect(target_db_);
+  Result<std::string> undone = UndoPgClone(conn.get());
+  ASSERT_TRUE(undone.ok()) << undone.status().ToString();
+  EXPECT_EQ(*undone, "lifeboat restore by ops@app-1 since 2026-12-02 06:10:00.1+00");
+  EXPECT_EQ(server().PgDump(target_db_), before);
+  EXPECT_FALSE(ReadPgCloneMark(conn.get(), target_db_)->has_value());
 }
 
 }  // namespace
