@@ -223,12 +223,16 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
   // The files directory is restored only with the whole backup, not with chosen tables.
   const bool restore_files = backup.files && request.files_root && !request.tables;
   if (restore_files) total += backup.files->bytes;
-  ProgressMeter meter(progress, clock, "restore", total, tables.size() + (restore_files ? 1 : 0));
+  // A clone from the database's own script builds its indexes and constraints after the rows:
+  // an item of its own, so that the progress does not stop at the last table.
+  const bool post_data = outcome.clone && backup.schema_scripts.has_value();
+  ProgressMeter meter(progress, clock, "restore", total,
+                      tables.size() + (restore_files ? 1 : 0) + (post_data ? 1 : 0));
 
   // A clone creates the schema: from the database's own script when the backup has one (the
   // post-data part, indexes and constraints, follows the rows), else from the tables' DDL.
   std::optional<SchemaScripts> scripts;
-  if (outcome.clone && backup.schema_scripts) {
+  if (post_data) {
     scripts.emplace();
     scripts->kind = backup.schema_scripts->kind;
     LB_ASSIGN_OR_RETURN(scripts->pre_data, LoadStream(repo, backup.schema_scripts->pre_data));
@@ -258,7 +262,11 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
       if (t->name == s.table) sequences.push_back(s);
     }
   }
-  if (scripts) LB_RETURN_IF_ERROR(tx->CompleteFromScript(*scripts));
+  if (scripts) {
+    meter.StartItem("indexes, constraints and triggers");
+    LB_RETURN_IF_ERROR(tx->CompleteFromScript(*scripts));
+    meter.FinishItem();
+  }
   LB_RETURN_IF_ERROR(tx->SetSequences(sequences));
   LB_RETURN_IF_ERROR(cancel->Check());
 
