@@ -1,12 +1,11 @@
 #include "ops/backup.h"
 
 #include <algorithm>
-#include <atomic>
 #include <map>
-#include <mutex>
 #include <thread>
 
 #include "base/units.h"
+#include "base/work_queue.h"
 #include "ops/files_backup.h"
 #include "ops/files_restore.h"
 #include "ops/progress_meter.h"
@@ -87,36 +86,20 @@ Result<std::vector<TableEntry>> BackupTables(Repository* repo, ReadSnapshot* sna
     return tables[a]->estimated_bytes > tables[b]->estimated_bytes;
   });
 
+  std::vector<ReadSnapshot*> readers_of = {snapshot};
+  for (auto& fork : forks) readers_of.push_back(fork.get());
   std::vector<std::optional<TableEntry>> entries(tables.size());
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex error_mu;
-  Status first_error;
-  auto work = [&](ReadSnapshot* reader) {
-    for (size_t k = next++; k < order.size() && !failed; k = next++) {
-      const PlannedTable& planned = *tables[order[k]];
-      Status status = cancel->Check();
-      if (status.ok()) {
-        auto reference = references.find(planned.name);
-        Result<TableEntry> entry = BackupTable(
-            repo, reader, *FindInfo(schema, planned.name), planned,
-            reference == references.end() ? nullptr : &reference->second, meter, cancel);
-        if (entry.ok()) {
-          entries[order[k]] = std::move(entry).value();
-          continue;
-        }
-        status = entry.status();
-      }
-      std::lock_guard<std::mutex> lock(error_mu);
-      if (first_error.ok()) first_error = status;
-      failed = true;
-    }
-  };
-  std::vector<std::thread> threads;
-  for (auto& fork : forks) threads.emplace_back(work, fork.get());
-  work(snapshot);
-  for (std::thread& t : threads) t.join();
-  LB_RETURN_IF_ERROR(first_error);
+  Status status = RunOnWorkers(readers_of.size(), order.size(), [&](size_t worker, size_t k) {
+    LB_RETURN_IF_ERROR(cancel->Check());
+    const PlannedTable& planned = *tables[order[k]];
+    auto reference = references.find(planned.name);
+    LB_ASSIGN_OR_RETURN(
+        entries[order[k]],
+        BackupTable(repo, readers_of[worker], *FindInfo(schema, planned.name), planned,
+                    reference == references.end() ? nullptr : &reference->second, meter, cancel));
+    return OkStatus();
+  });
+  LB_RETURN_IF_ERROR(status);
   std::vector<TableEntry> out;
   for (std::optional<TableEntry>& e : entries) out.push_back(std::move(*e));
   return out;

@@ -1,13 +1,13 @@
 #include "ops/restore.h"
 
 #include <algorithm>
-#include <atomic>
 #include <mutex>
 #include <thread>
 
 #include "base/clock.h"
 #include "base/crash_point.h"
 #include "base/units.h"
+#include "base/work_queue.h"
 #include "ops/files_restore.h"
 #include "ops/progress_meter.h"
 #include "repo/stream.h"
@@ -93,39 +93,24 @@ Result<std::vector<RestoredTable>> LoadTables(
                      [&](size_t a, size_t b) { return tables[a]->bytes > tables[b]->bytes; });
   }
   std::vector<RestoredTable> restored(tables.size());
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex error_mu;
-  Status first_error;
-  auto work = [&](TableLoader* loader) {
-    for (size_t k = next++; k < order.size() && !failed; k = next++) {
-      const TableEntry& t = *tables[order[k]];
-      Status status = cancel->Check();
-      if (status.ok()) {
-        meter->StartItem(t.name);
-        StreamReader rows(repo, t.content);
-        Result<TableStreamStats> loaded = loader->ReplaceTable(t.ToTableInfo(), &rows, cancel);
-        if (loaded.ok()) {
-          meter->Add(t.bytes, loaded->rows);
-          meter->FinishItem();
-          restored[order[k]] = {t.name, loaded->rows, t.bytes};
-          continue;
-        }
-        status = loaded.status().WithContext("restoring table " + t.name);
-        std::lock_guard<std::mutex> lock(error_mu);
-        if (table_errors) table_errors->emplace_back(t.name, loaded.status().ToString());
-      }
-      std::lock_guard<std::mutex> lock(error_mu);
-      if (first_error.ok()) first_error = status;
-      failed = true;
+  std::mutex errors_mu;
+  Status status = RunOnWorkers(loaders.size(), order.size(), [&](size_t worker, size_t k) {
+    LB_RETURN_IF_ERROR(cancel->Check());
+    const TableEntry& t = *tables[order[k]];
+    meter->StartItem(t.name);
+    StreamReader rows(repo, t.content);
+    Result<TableStreamStats> loaded = loaders[worker]->ReplaceTable(t.ToTableInfo(), &rows, cancel);
+    if (!loaded.ok()) {
+      std::lock_guard<std::mutex> lock(errors_mu);
+      if (table_errors) table_errors->emplace_back(t.name, loaded.status().ToString());
+      return loaded.status().WithContext("restoring table " + t.name);
     }
-  };
-  {
-    std::vector<std::jthread> threads;
-    for (size_t i = 1; i < loaders.size(); ++i) threads.emplace_back(work, loaders[i]);
-    work(loaders[0]);
-  }
-  LB_RETURN_IF_ERROR(first_error);
+    meter->Add(t.bytes, loaded->rows);
+    meter->FinishItem();
+    restored[order[k]] = {t.name, loaded->rows, t.bytes};
+    return OkStatus();
+  });
+  LB_RETURN_IF_ERROR(status);
   return restored;
 }
 

@@ -1,11 +1,9 @@
 #include "source/postgres/pg_restore_transaction.h"
 
-#include <atomic>
 #include <map>
-#include <mutex>
-#include <thread>
 
 #include "base/crash_point.h"
+#include "base/work_queue.h"
 #include "source/postgres/pg_clone_mark.h"
 #include "source/postgres/pg_dump_script.h"
 
@@ -220,26 +218,11 @@ Status PgRestoreTransaction::CompleteStaged(const std::string& post_data) {
   for (PgConnection* c : conns) {
     LB_RETURN_IF_ERROR(c->Exec("SET max_parallel_maintenance_workers = 0", "building indexes"));
   }
-  std::atomic<size_t> next{0};
-  std::mutex error_mu;
-  Status first_error;
-  auto work = [&](PgConnection* conn) {
-    for (size_t k = next++; k < parallel.size(); k = next++) {
-      const PgDumpEntry& e = *parallel[k];
-      Status built = conn->Exec(e.settings + e.sql,
-                                "creating " + e.type + " " + e.name + " (pg_dump post-data)");
-      if (built.ok()) continue;
-      std::lock_guard<std::mutex> lock(error_mu);
-      if (first_error.ok()) first_error = built;
-      next = parallel.size();
-    }
-  };
-  {
-    std::vector<std::jthread> threads;
-    for (size_t i = 1; i < conns.size(); ++i) threads.emplace_back(work, conns[i]);
-    work(conns[0]);
-  }
-  LB_RETURN_IF_ERROR(first_error);
+  LB_RETURN_IF_ERROR(RunOnWorkers(conns.size(), parallel.size(), [&](size_t worker, size_t k) {
+    const PgDumpEntry& e = *parallel[k];
+    return conns[worker]->Exec(e.settings + e.sql,
+                               "creating " + e.type + " " + e.name + " (pg_dump post-data)");
+  }));
   for (PgConnection* c : conns) {
     LB_RETURN_IF_ERROR(c->Exec("RESET max_parallel_maintenance_workers", "building indexes"));
     LB_RETURN_IF_ERROR(c->ResetSearchPath());
