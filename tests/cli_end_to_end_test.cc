@@ -82,6 +82,37 @@ TEST_F(CliEndToEndTest, InitTakesThePasswordFromTheEnvironment) {
   EXPECT_EQ(wrong.exit_code, 3) << wrong.Describe();
 }
 
+TEST_F(CliEndToEndTest, CompressionLevelIsChosenAtInitAndMayBeChangedPerBackup) {
+  // Out of range: refused as a usage error that gives the range, and nothing is created.
+  RunResult bad_init = box_.Cli({"init", "--compression-level", "25"});
+  EXPECT_EQ(bad_init.exit_code, 2) << bad_init.Describe();
+  EXPECT_NE(bad_init.err.find("compression level 25 is out of range: give 1 (fastest) to 19"),
+            std::string::npos)
+      << bad_init.Describe();
+  EXPECT_FALSE(fs::exists(box_.repo + "/config"));
+
+  nlohmann::json init = box_.CliJson({"init", "--compression-level", "1"});
+  EXPECT_EQ(init["compression_level"], 1);
+  RunResult bad_backup = box_.Cli({"backup", "prod", "--compression-level", "0"});
+  EXPECT_EQ(bad_backup.exit_code, 2) << bad_backup.Describe();
+  EXPECT_NE(bad_backup.err.find("compression level 0 is out of range"), std::string::npos)
+      << bad_backup.Describe();
+  EXPECT_EQ(box_.Snapshots().size(), 0u);
+
+  // The same data stored at the repository's level 1 and, in a second repository of level 1,
+  // at level 19 for one backup: the chosen level is the one used, and every blob reads back.
+  Sandbox other;
+  other.CliJson({"init", "--compression-level", "1"});
+  nlohmann::json fast = box_.CliJson({"backup", "prod", "--include-large"});
+  nlohmann::json small =
+      other.CliJson({"backup", "prod", "--include-large", "--compression-level", "19"});
+  const uint64_t fast_bytes = fast["figures"]["stored_bytes"].get<uint64_t>();
+  const uint64_t small_bytes = small["figures"]["stored_bytes"].get<uint64_t>();
+  EXPECT_LT(small_bytes, fast_bytes);
+  RunResult check = other.Cli({"check", "--read-data"});
+  EXPECT_EQ(check.exit_code, 0) << check.Describe();
+}
+
 TEST_F(CliEndToEndTest, BackupOfAConfiguredInstanceIsListedWithEveryField) {
   box_.Init();
   nlohmann::json backup =

@@ -1,6 +1,7 @@
 // lifeboat backup INSTANCE: size check, plan, then a backup.
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "cli_context.h"
 #include "terminal.h"
@@ -16,6 +17,7 @@ struct BackupArgs {
   bool include_large = false;
   bool exclude_large = false;
   bool dry_run = false;
+  std::optional<int> compression_level;
 };
 
 void PrintPlan(const nlohmann::json& plan) {
@@ -57,6 +59,9 @@ void AddBackupCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
   cmd->add_flag("--exclude-large", args->exclude_large, "exclude tables above large_table_bytes")
       ->excludes(include);
   cmd->add_flag("--dry-run", args->dry_run, "print the plan and write nothing");
+  cmd->add_option("--compression-level", args->compression_level,
+                  "zstd level of this backup's new data, 1 (fastest) to 19 (smallest); default: "
+                  "the repository's");
   cmd->callback([&ctx, run, args] {
     *run = [&ctx, args] {
       Result<Engine*> engine = ctx.MakeEngine();
@@ -67,6 +72,7 @@ void AddBackupCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
       params.notes = args->notes;
       params.tags = args->tags;
       params.dry_run = args->dry_run;
+      params.compression_level = args->compression_level;
       if (args->include_large) params.include_large = true;
       if (args->exclude_large) params.include_large = false;
       if (IsTerminal(stdin)) {

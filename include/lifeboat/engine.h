@@ -36,6 +36,11 @@ struct EngineOptions {
   uint64_t kdf_n = 0;
 };
 
+struct InitParams {
+  // zstd level of the repository's blobs (1 fastest .. 19 smallest); default 3.
+  std::optional<int> compression_level;
+};
+
 struct BackupParams {
   std::string instance;  // a configured name or a URL
   std::string name;
@@ -43,6 +48,8 @@ struct BackupParams {
   std::vector<std::string> tags;
   std::optional<bool> include_large;  // --include-large / --exclude-large
   bool dry_run = false;
+  // zstd level of this backup's new blobs; default: the repository's.
+  std::optional<int> compression_level;
   // Asked for each large table when the policy is `ask`; empty when nobody can answer.
   std::function<bool(const std::string& table, uint64_t bytes)> ask_large;
 };
@@ -81,7 +88,7 @@ class Engine {
   std::string repository_location() const;
   void set_password(std::string password);
 
-  Result<nlohmann::json> Init();
+  Result<nlohmann::json> Init(const InitParams& params = {});
   Result<nlohmann::json> Backup(const BackupParams& params);
   Result<nlohmann::json> Snapshots(const SnapshotsParams& params);
   Result<nlohmann::json> Show(const std::string& snapshot);

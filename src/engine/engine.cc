@@ -72,19 +72,27 @@ class Engine::Impl {
   void set_password(std::string password) { options_.password = std::move(password); }
   void Cancel() { cancel_.Cancel(CancelledError("cancelled by the user")); }
 
-  Result<json> Init() {
+  Result<json> Init(const InitParams& params) {
+    // Bad arguments are refused before anything is created or opened.
+    if (params.compression_level) LB_RETURN_IF_ERROR(ValidateZstdLevel(*params.compression_level));
     LB_ASSIGN_OR_RETURN(std::unique_ptr<LocalObjectStore> store, OpenStore(/*create=*/true));
     LB_ASSIGN_OR_RETURN(std::string password, Password());
     RepositoryOptions repo_options;
     if (options_.kdf_n != 0) repo_options.kdf.n = options_.kdf_n;
+    if (params.compression_level) repo_options.zstd_level = *params.compression_level;
     KeySlotInfo info{options_.user, options_.host, Clock::Real()->NowUnixNanos()};
     LB_RETURN_IF_ERROR(Repository::Init(store.get(), password, repo_options, info));
-    return json{{"repository", repository_}, {"created", true}};
+    return json{{"repository", repository_},
+                {"created", true},
+                {"compression_level", repo_options.zstd_level}};
   }
 
   Result<json> Backup(const BackupParams& params) {
+    // Bad arguments are refused before anything is created or opened.
+    if (params.compression_level) LB_RETURN_IF_ERROR(ValidateZstdLevel(*params.compression_level));
     LB_ASSIGN_OR_RETURN(ResolvedInstance instance, ResolveInstance(params.instance));
     LB_RETURN_IF_ERROR(OpenRepository());
+    LB_RETURN_IF_ERROR(repo_->UseZstdLevel(params.compression_level));
     LB_ASSIGN_OR_RETURN(std::unique_ptr<Source> source, OpenSource(instance, false, "backup"));
 
     BackupRequest request;
@@ -354,8 +362,9 @@ class Engine::Impl {
     return *options_.password;
   }
 
+  // Opens the repository once; every later call hands it back at its own compression level.
   Status OpenRepository() {
-    if (repo_) return OkStatus();
+    if (repo_) return repo_->UseZstdLevel(std::nullopt);
     LB_ASSIGN_OR_RETURN(store_, OpenStore(/*create=*/false));
     LB_ASSIGN_OR_RETURN(std::string password, Password());
     LB_ASSIGN_OR_RETURN(repo_, Repository::Open(store_.get(), password, Clock::Real()));
@@ -478,8 +487,8 @@ std::string Engine::repository_location() const {
 void Engine::set_password(std::string password) {
   impl_->set_password(std::move(password));
 }
-Result<json> Engine::Init() {
-  return impl_->Init();
+Result<json> Engine::Init(const InitParams& params) {
+  return impl_->Init(params);
 }
 Result<json> Engine::Backup(const BackupParams& params) {
   return impl_->Backup(params);

@@ -21,6 +21,13 @@ bool IsHexId(std::string_view s) {
 
 }  // namespace
 
+Status ValidateZstdLevel(int level) {
+  if (level >= kMinZstdLevel && level <= kMaxZstdLevel) return OkStatus();
+  return InvalidArgumentError("compression level " + std::to_string(level) +
+                              " is out of range: give " + std::to_string(kMinZstdLevel) +
+                              " (fastest) to " + std::to_string(kMaxZstdLevel) + " (smallest)");
+}
+
 Status Repository::Init(ObjectStore* store, std::string_view password,
                         const RepositoryOptions& options, const KeySlotInfo& info) {
   const std::string where = store->Describe();
@@ -33,6 +40,7 @@ Status Repository::Init(ObjectStore* store, std::string_view password,
     return existing.status().WithContext("creating a repository at " + where);
   }
   LB_RETURN_IF_ERROR(ValidateChunkerParams(options.chunker));
+  LB_RETURN_IF_ERROR(ValidateZstdLevel(options.zstd_level));
   if (password.empty()) return InvalidArgumentError("the repository password is empty");
 
   MasterKey key = MasterKey::Generate();
@@ -139,7 +147,8 @@ Status Repository::LoadConfig() {
   chunker_params_.max_size = c.value("max", 0u);
   LB_RETURN_IF_ERROR(ValidateChunkerParams(chunker_params_).WithContext("repository config"));
   pack_size_ = config.value("pack_size", 16u << 20);
-  zstd_level_ = config.value("zstd_level", 3);
+  config_zstd_level_ = config.value("zstd_level", kDefaultZstdLevel);
+  zstd_level_ = config_zstd_level_;
   repository_id_ = config.value("id", "");
   return OkStatus();
 }
@@ -156,6 +165,12 @@ Status Repository::LoadIndex() {
                         IndexRun::Open(store_, std::move(key), &aead_, &block_cache_));
     runs_.push_back(std::move(run));
   }
+  return OkStatus();
+}
+
+Status Repository::UseZstdLevel(std::optional<int> level) {
+  if (level) LB_RETURN_IF_ERROR(ValidateZstdLevel(*level));
+  zstd_level_ = level.value_or(config_zstd_level_);
   return OkStatus();
 }
 

@@ -47,11 +47,20 @@ namespace lifeboat {
 
 inline constexpr int kRepositoryFormat = 1;
 
+// The zstd levels a repository or a backup may ask for: 1 is the fastest, 19 the smallest.
+// Readers do not need the level, so it may differ from blob to blob.
+inline constexpr int kMinZstdLevel = 1;
+inline constexpr int kMaxZstdLevel = 19;
+inline constexpr int kDefaultZstdLevel = 3;
+
+// InvalidArgument unless kMinZstdLevel <= level <= kMaxZstdLevel.
+Status ValidateZstdLevel(int level);
+
 struct RepositoryOptions {
   ScryptParams kdf;
   ChunkerParams chunker;
   uint32_t pack_size = 16u << 20;
-  int zstd_level = 3;
+  int zstd_level = kDefaultZstdLevel;
 };
 
 struct OpenOptions {
@@ -96,6 +105,10 @@ class Repository : public BlobStore {
   Result<std::vector<std::string>> ReferenceCandidates(std::string_view id);
   const ChunkerParams& chunker_params() const override { return chunker_params_; }
   const GearTable* gear_table() const override { return &gear_; }
+  // The zstd level new blobs are compressed at: the repository's (config `zstd_level`) unless
+  // UseZstdLevel chose another. Called between sessions of writing, not during one.
+  int zstd_level() const { return zstd_level_; }
+  Status UseZstdLevel(std::optional<int> level);  // nullopt: the repository's again
 
   // Where a blob is, or nullopt when no index knows it.
   Result<std::optional<BlobLocation>> Locate(std::string_view id);
@@ -156,7 +169,8 @@ class Repository : public BlobStore {
   DocumentSealer sealer_;
   ChunkerParams chunker_params_;
   uint32_t pack_size_ = 16u << 20;
-  int zstd_level_ = 3;
+  int config_zstd_level_ = kDefaultZstdLevel;
+  int zstd_level_ = kDefaultZstdLevel;
   std::string repository_id_;
 
   BlockCache block_cache_;

@@ -314,5 +314,84 @@ TEST_F(RepositoryTest, DeltasFollowAStreamThatShrinksAllAlong) {
   EXPECT_EQ(ReadBack(repo.get(), *second), shrunk);
 }
 
+// Row-like text: repetitive enough that zstd's higher levels find more than its fastest.
+std::string RowText(size_t rows, uint64_t seed) {
+  static const char* const kWords[] = {"open",   "closed", "review",  "blocked",
+                                       "urgent", "minor",  "backend", "frontend"};
+  std::string out;
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (size_t i = 0; i < rows; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    out += std::to_string(seed * 100000 + i) + "\tuser" + std::to_string(x % 997) + "\t" +
+           kWords[x % 8] + " " + kWords[(x >> 8) % 8] + "\t2026-11-" +
+           std::to_string(10 + (x >> 16) % 20) + " 10:" + std::to_string(10 + (x >> 24) % 50) +
+           ":00+00\n";
+  }
+  return out;
+}
+
+// Stores the same row chunks and returns the sealed bytes they took.
+uint64_t StoredBytes(Repository* repo) {
+  for (uint64_t seed = 0; seed < 4; ++seed) {
+    const std::string rows = RowText(1000, seed);
+    auto saved = repo->SaveBlob(BlobType::kData, rows);
+    EXPECT_TRUE(saved.ok() && saved->added);
+    EXPECT_TRUE(repo->Flush().ok());
+    auto loaded = repo->LoadBlob(saved->id);
+    EXPECT_TRUE(loaded.ok() && *loaded == rows) << "level " << repo->zstd_level();
+  }
+  return repo->session_stats().stored_bytes;
+}
+
+std::unique_ptr<Repository> NewRepo(MemoryObjectStore* store, int level, ManualClock* clock) {
+  RepositoryOptions options = FastRepositoryOptions();
+  options.zstd_level = level;
+  EXPECT_TRUE(Repository::Init(store, "secret", options, TestSlotInfo()).ok());
+  auto repo = Repository::Open(store, "secret", clock);
+  EXPECT_TRUE(repo.ok()) << repo.status().ToString();
+  return repo.ok() ? std::move(repo).value() : nullptr;
+}
+
+TEST(RepositoryCompressionLevelTest, TheRepositoryKeepsItsLevelAndAWriterMayChooseAnother) {
+  ManualClock clock{1'700'000'000LL * kNanosPerSecond};
+  MemoryObjectStore small_store, fast_store, chosen_store;
+  auto small = NewRepo(&small_store, 19, &clock);
+  auto fast = NewRepo(&fast_store, 1, &clock);
+  ASSERT_TRUE(small && fast);
+  EXPECT_EQ(small->zstd_level(), 19);
+  EXPECT_EQ(fast->zstd_level(), 1);
+  const uint64_t at_19 = StoredBytes(small.get());
+  const uint64_t at_1 = StoredBytes(fast.get());
+  EXPECT_LT(at_19, at_1) << "level 19 must store these rows in fewer bytes than level 1";
+
+  // A session may write at another level, and goes back to the repository's on request.
+  auto chosen = NewRepo(&chosen_store, 1, &clock);
+  ASSERT_TRUE(chosen);
+  ASSERT_TRUE(chosen->UseZstdLevel(19).ok());
+  EXPECT_EQ(StoredBytes(chosen.get()), at_19);
+  ASSERT_TRUE(chosen->UseZstdLevel(std::nullopt).ok());
+  EXPECT_EQ(chosen->zstd_level(), 1);
+}
+
+TEST(RepositoryCompressionLevelTest, ALevelOutOfRangeIsRefusedWithTheRange) {
+  MemoryObjectStore store;
+  RepositoryOptions options = FastRepositoryOptions();
+  options.zstd_level = 0;
+  Status refused = Repository::Init(&store, "secret", options, TestSlotInfo());
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("compression level 0 is out of range: give 1 (fastest) to 19"),
+            std::string::npos)
+      << refused.ToString();
+  EXPECT_FALSE(store.Size("config").ok()) << "a refused init must write nothing";
+
+  ManualClock clock{1'700'000'000LL * kNanosPerSecond};
+  auto repo = NewRepo(&store, 3, &clock);
+  ASSERT_TRUE(repo);
+  EXPECT_EQ(repo->UseZstdLevel(20).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(repo->zstd_level(), 3) << "a refused level must leave the level as it was";
+}
+
 }  // namespace
 }  // namespace lifeboat
