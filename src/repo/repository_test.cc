@@ -308,8 +308,10 @@ TEST_F(RepositoryTest, DeltasFollowAStreamThatShrinksAllAlong) {
   const uint64_t stored = repo->session_stats().stored_bytes;
   // Stored alone, the stream would take about 2 MB. The appended 100 KB compress to about
   // half and go with the old bytes that share their chunk; the deltas add a few hundred bytes
-  // a chunk.
-  EXPECT_LT(stored, 250000u) << stored << " bytes stored";
+  // a chunk. The cut points depend on the repository's random chunker key: over 40 keys the
+  // stream took 95 to 200 KB (median 118 KB), and about one key in fifty leaves a few chunks
+  // without a delta (286 KB seen), hence the bound of a fifth of the stream stored alone.
+  EXPECT_LT(stored, 400000u) << stored << " bytes stored";
   std::cout << "[ INFO     ] the shrunk stream took " << stored << " bytes\n";
   EXPECT_EQ(ReadBack(repo.get(), *second), shrunk);
 }

@@ -309,7 +309,52 @@ Status PgRestoreTransaction::PrepareReplace(const std::vector<TableInfo>& tables
     Status emptied = conn_->Exec("TRUNCATE " + truncate, "emptying the restored tables");
     if (!emptied.ok()) return Guard(emptied);
   }
+  Status dropped = DropPlainIndexes();
+  if (!dropped.ok()) return Guard(dropped);
   prepared_ = true;
+  return OkStatus();
+}
+
+Status PgRestoreTransaction::DropPlainIndexes() {
+  if (truncated_oids_.empty()) return OkStatus();
+  std::string oids;
+  for (const std::string& oid : truncated_oids_) oids += (oids.empty() ? "" : ",") + oid;
+  // Only indexes that nothing else refers to: dropping one and building it again from its
+  // definition leaves the catalog as pg_dump sees it.
+  LB_ASSIGN_OR_RETURN(
+      PgResult plain,
+      conn_->Query(
+          "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), "
+          "pg_catalog.pg_get_indexdef(i.indexrelid) "
+          "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+          "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+          "WHERE i.indrelid = ANY($1::oid[]) AND NOT i.indisunique AND NOT i.indisprimary "
+          "AND NOT i.indisexclusion AND i.indisvalid AND i.indisready AND i.indislive "
+          "AND NOT i.indisreplident AND NOT i.indisclustered AND c.reltablespace = 0 "
+          "AND pg_catalog.pg_has_role(c.relowner, 'USAGE') "
+          "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = "
+          "i.indexrelid) "
+          "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h "
+          "WHERE h.inhrelid = i.indexrelid OR h.inhparent = i.indexrelid) "
+          "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
+          "WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = i.indexrelid) "
+          "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
+          "WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = i.indexrelid "
+          "AND d.deptype = 'e') "
+          "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_description x "
+          "WHERE x.classoid = 'pg_catalog.pg_class'::regclass AND x.objoid = i.indexrelid) "
+          "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_seclabel l "
+          "WHERE l.classoid = 'pg_catalog.pg_class'::regclass AND l.objoid = i.indexrelid) "
+          "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
+          "WHERE a.attrelid = i.indexrelid AND a.attstattarget > 0) "
+          "ORDER BY 1",
+          "finding the plain indexes of the restored tables", {"{" + oids + "}"}));
+  if (plain.rows() == 0) return OkStatus();
+  std::string names;
+  for (int r = 0; r < plain.rows(); ++r) names += (r ? ", " : "") + plain.GetString(r, 0);
+  LB_RETURN_IF_ERROR(
+      conn_->Exec("DROP INDEX " + names, "dropping indexes " + names + " for the load"));
+  for (int r = 0; r < plain.rows(); ++r) indexes_dropped_.push_back(plain.GetString(r, 1));
   return OkStatus();
 }
 
@@ -399,6 +444,10 @@ Status PgRestoreTransaction::Commit() {
                                                PgQuoteIdentifier(key.name) + " " + timing,
                                            "restoring foreign key " + key.name)));
     }
+  }
+  // After the queued key checks: a table with pending trigger events takes no CREATE INDEX.
+  for (const std::string& index : indexes_dropped_) {
+    LB_RETURN_IF_ERROR(Guard(conn_->Exec(index, "building index again: " + index)));
   }
   for (const std::string& table : triggers_disabled_) {
     LB_RETURN_IF_ERROR(Guard(conn_->Exec("ALTER TABLE " + table + " ENABLE TRIGGER USER",

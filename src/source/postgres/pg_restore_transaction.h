@@ -11,7 +11,11 @@
 // PrepareReplace empties the replaced tables with one TRUNCATE; a table that a table outside
 // the restore references is emptied with DELETE instead (only under the replica role, where
 // DELETE fires no foreign-key action). Rows load with `COPY ... FROM STDIN`, `WITH (FREEZE)`
-// into the tables the TRUNCATE emptied. Commit checks every foreign key that touches a
+// into the tables the TRUNCATE emptied. Plain indexes of those tables (not unique, backing no
+// constraint, nothing depending on them, no comment, tablespace, statistics target, replica
+// identity or cluster mark, not part of a partitioned index) are dropped for the load and
+// built again from their definitions before the commit: building an index is faster than
+// maintaining it row by row. Commit checks every foreign key that touches a
 // replaced table (one anti-join per key; not after a clone's post-data script, whose ALTER
 // TABLE ... ADD FOREIGN KEY checked them) and names the offending constraint and tables
 // before it commits; any failure rolls everything back.
@@ -93,6 +97,8 @@ class PgRestoreTransaction : public RestoreTransaction {
   // Undoes a staged clone that did not commit and leaves maintenance (which stays on, with
   // the mark, when the undo fails: the next run undoes it).
   void UndoStaged();
+  // Drops the plain indexes of the truncated tables, keeping their definitions.
+  Status DropPlainIndexes();
 
   std::unique_ptr<PgConnection> conn_;
   PgReadSnapshot reader_;
@@ -102,10 +108,11 @@ class PgRestoreTransaction : public RestoreTransaction {
   bool replica_role_ = false;
   bool prepared_ = false;
   std::vector<std::string> replaced_oids_;
-  std::set<std::string> truncated_oids_;     // emptied by TRUNCATE: loaded WITH (FREEZE)
-  bool keys_checked_by_script_ = false;      // post-data created (and so checked) every key
-  std::set<std::string> triggers_disabled_;  // qualified names, when not in replica mode
-  std::vector<PgForeignKey> keys_deferred_;  // made deferrable for the load, not in replica mode
+  std::set<std::string> truncated_oids_;      // emptied by TRUNCATE: loaded WITH (FREEZE)
+  std::vector<std::string> indexes_dropped_;  // their CREATE INDEX statements, for the commit
+  bool keys_checked_by_script_ = false;       // post-data created (and so checked) every key
+  std::set<std::string> triggers_disabled_;   // qualified names, when not in replica mode
+  std::vector<PgForeignKey> keys_deferred_;   // made deferrable for the load, not in replica mode
   std::vector<std::unique_ptr<PgConnection>> helpers_;
   bool may_stage_ = false;  // pre-data ran into empty schemas, connections are refused
   bool staged_ = false;

@@ -237,14 +237,30 @@ TEST_F(PgSourceTest, RestoreBringsBackTheExactDump) {
   Saved saved = Save(source_.get());
   Damage();
   ASSERT_NE(Dump(), before);
+  std::unique_ptr<PgConnection> conn = server().Connect(db_);
+  // The restore logs every other session out: `conn` is connected again after it.
+  auto index_oid = [&](const std::string& name) {
+    Result<PgResult> oid =
+        conn->Query("SELECT $1::regclass::oid::text", "reading an index's oid", {name});
+    EXPECT_TRUE(oid.ok()) << oid.status().ToString();
+    return oid.ok() ? oid->GetString(0, 0) : std::string();
+  };
+  const std::string plain_before = index_oid("app.values_zoo_i4");
+  const std::string commented_before = index_oid("app.comments_project");
+  const std::string key_before = index_oid("app.comments_pkey");
 
   Status restored = Restore(source_.get(), saved);
   ASSERT_TRUE(restored.ok()) << restored.ToString();
   EXPECT_EQ(Dump(), before);
+  conn = server().Connect(db_);
+  // The plain index was dropped for the load and built again; the one with a comment and the
+  // primary key stayed in place.
+  EXPECT_NE(index_oid("app.values_zoo_i4"), plain_before);
+  EXPECT_EQ(index_oid("app.comments_project"), commented_before);
+  EXPECT_EQ(index_oid("app.comments_pkey"), key_before);
 
   // The rows were loaded frozen (COPY ... FREEZE into the truncated table): every page of a
   // restored table is all-frozen in the visibility map, so no reader sets hint bits on it.
-  std::unique_ptr<PgConnection> conn = server().Connect(db_);
   ASSERT_TRUE(conn->Exec("CREATE EXTENSION IF NOT EXISTS pg_visibility", "test setup").ok());
   Result<PgResult> pages = conn->Query(
       "SELECT all_frozen, pg_relation_size('app.comments') / current_setting('block_size')::int "

@@ -62,6 +62,8 @@ CREATE TABLE comments (
   project_id integer NOT NULL REFERENCES projects(id),
   body text
 );
+CREATE INDEX comments_project ON comments (project_id);
+COMMENT ON INDEX comments_project IS 'an index with a comment stays in place during a restore';
 CREATE TABLE audit.changes (id serial PRIMARY KEY, what text NOT NULL);
 CREATE FUNCTION app.note_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
