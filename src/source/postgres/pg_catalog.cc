@@ -3,13 +3,14 @@
 #include <algorithm>
 
 namespace lifeboat {
-namespace {
 
 std::string OidList(const std::vector<std::string>& oids) {
   std::string out = "{";
   for (size_t i = 0; i < oids.size(); ++i) out += (i ? "," : "") + oids[i];
   return out + "}";
 }
+
+namespace {
 
 std::string SkipReason(char relkind) {
   switch (relkind) {

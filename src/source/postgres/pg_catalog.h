@@ -31,6 +31,9 @@ struct PgTable {
   }
 };
 
+// `oids` as a PostgreSQL array literal, for a `$1::oid[]` parameter.
+std::string OidList(const std::vector<std::string>& oids);
+
 // Lifeboat's name for `schema.relname` given the instance's schemas.
 std::string PgTableName(const std::vector<std::string>& schemas, const std::string& schema,
                         const std::string& relname);

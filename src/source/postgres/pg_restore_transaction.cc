@@ -4,6 +4,7 @@
 
 #include "base/crash_point.h"
 #include "base/work_queue.h"
+#include "source/postgres/pg_catalog.h"
 #include "source/postgres/pg_clone_mark.h"
 #include "source/postgres/pg_dump_script.h"
 
@@ -317,8 +318,6 @@ Status PgRestoreTransaction::PrepareReplace(const std::vector<TableInfo>& tables
 
 Status PgRestoreTransaction::DropPlainIndexes() {
   if (truncated_oids_.empty()) return OkStatus();
-  std::string oids;
-  for (const std::string& oid : truncated_oids_) oids += (oids.empty() ? "" : ",") + oid;
   // Only indexes that nothing else refers to: dropping one and building it again from its
   // definition leaves the catalog as pg_dump sees it.
   LB_ASSIGN_OR_RETURN(
@@ -348,7 +347,8 @@ Status PgRestoreTransaction::DropPlainIndexes() {
           "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
           "WHERE a.attrelid = i.indexrelid AND a.attstattarget > 0) "
           "ORDER BY 1",
-          "finding the plain indexes of the restored tables", {"{" + oids + "}"}));
+          "finding the plain indexes of the restored tables",
+          {OidList({truncated_oids_.begin(), truncated_oids_.end()})}));
   if (plain.rows() == 0) return OkStatus();
   std::string names;
   for (int r = 0; r < plain.rows(); ++r) names += (r ? ", " : "") + plain.GetString(r, 0);
