@@ -3,13 +3,16 @@
 // The repository was written once by `lifeboat backup` of expected/app.db (built by
 // expected/make.sql) and expected/files; it is never regenerated. tests/golden/v1-delta holds
 // two backups of the database of its expected/make.sql, the second after expected/change.sql,
-// so that it stores delta blobs (FORMAT §6, compression 2); written once too.
+// so that it stores delta blobs (FORMAT §6, compression 2); written once too. tests/golden/v1-lz4
+// holds one backup of the database of v1-delta's expected/make.sql by a repository made with
+// `init --compression lz4` (compression 3); written once too.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <utility>
 #include <vector>
@@ -78,6 +81,38 @@ class GoldenRepositoryTest : public ::testing::Test {
     return std::move(engine).value();
   }
 
+  // Restores `snapshot` into the instance "clone".
+  Result<nlohmann::json> RestoreToClone(const std::string& snapshot) {
+    RestoreParams params;
+    params.snapshot = snapshot;
+    params.target = "clone";
+    params.confirmed = true;
+    params.ignore_window = true;  // the golden backups are older than any restore window
+    return OpenEngine()->Restore(params);
+  }
+
+  // How many blobs of each compression the golden packs hold, read from their headers; sets
+  // *method to the config's compression method.
+  std::map<Compression, size_t> CountBlobs(CompressionMethod* method) {
+    std::map<Compression, size_t> counts;
+    auto store = LocalObjectStore::Open((dir_ / "repository").string(), false);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    if (!store.ok()) return counts;
+    auto repo = Repository::Open(store->get(), "golden-v1", Clock::Real());
+    EXPECT_TRUE(repo.ok()) << repo.status().ToString();
+    if (!repo.ok()) return counts;
+    *method = (*repo)->config_compression().method;
+    for (const auto& entry : fs::recursive_directory_iterator(dir_ / "repository/data")) {
+      if (!entry.is_regular_file()) continue;
+      auto blobs = ReadPackHeader(
+          store->get(), fs::relative(entry.path(), dir_ / "repository").string(), (*repo)->aead());
+      EXPECT_TRUE(blobs.ok()) << blobs.status().ToString();
+      if (!blobs.ok()) continue;
+      for (const PackedBlob& b : *blobs) ++counts[b.compression];
+    }
+    return counts;
+  }
+
   std::string name_;
   bool files_;
   fs::path golden_;
@@ -108,12 +143,7 @@ TEST_F(GoldenRepositoryTest, VersionOneBackupIsListedWithItsMetadata) {
 }
 
 TEST_F(GoldenRepositoryTest, VersionOneBackupRestoresExactlyIntoAnEmptyInstance) {
-  RestoreParams params;
-  params.snapshot = "latest";
-  params.target = "clone";
-  params.confirmed = true;
-  params.ignore_window = true;  // the golden backup is older than any restore window
-  auto restored = OpenEngine()->Restore(params);
+  auto restored = RestoreToClone("latest");
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   EXPECT_TRUE((*restored)["clone"].get<bool>());
 
@@ -142,7 +172,7 @@ TEST_F(GoldenRepositoryTest, WrongPasswordIsRefused) {
   EXPECT_EQ(ExitCodeFor(list.status()), 3);
 }
 
-// A database built by `sqlite3` from the given scripts of tests/golden/v1-delta/expected.
+// A database built by `sqlite3` from the given scripts of a golden expected/ directory.
 fs::path BuildDatabase(const fs::path& dir, const fs::path& expected,
                        const std::vector<std::string>& scripts, const std::string& name) {
   const fs::path db = dir / name;
@@ -160,19 +190,10 @@ class GoldenDeltaRepositoryTest : public GoldenRepositoryTest {
 };
 
 TEST_F(GoldenDeltaRepositoryTest, HoldsDeltaBlobsAndPassesCheckReadData) {
-  auto store = LocalObjectStore::Open((dir_ / "repository").string(), false);
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
-  auto repo = Repository::Open(store->get(), "golden-v1", Clock::Real());
-  ASSERT_TRUE(repo.ok()) << repo.status().ToString();
-  size_t deltas = 0;
-  for (const auto& entry : fs::recursive_directory_iterator(dir_ / "repository/data")) {
-    if (!entry.is_regular_file()) continue;
-    auto blobs = ReadPackHeader(
-        store->get(), fs::relative(entry.path(), dir_ / "repository").string(), (*repo)->aead());
-    ASSERT_TRUE(blobs.ok()) << blobs.status().ToString();
-    for (const PackedBlob& b : *blobs) deltas += b.compression == Compression::kZstdDelta;
-  }
-  EXPECT_GT(deltas, 0u) << "the golden repository must hold delta blobs";
+  CompressionMethod method = CompressionMethod::kLz4;
+  std::map<Compression, size_t> blobs = CountBlobs(&method);
+  EXPECT_EQ(method, CompressionMethod::kZstd) << "written before LZ4 blobs existed";
+  EXPECT_GT(blobs[Compression::kZstdDelta], 0u) << "the golden repository must hold delta blobs";
 
   auto check = OpenEngine()->Check(/*read_data=*/true);
   ASSERT_TRUE(check.ok()) << check.status().ToString();
@@ -196,18 +217,39 @@ TEST_F(GoldenDeltaRepositoryTest, BothBackupsRestoreExactly) {
     }
     ASSERT_FALSE(id.empty());
     fs::remove(dir_ / "clone.db");
-    RestoreParams params;
-    params.snapshot = id;
-    params.target = "clone";
-    params.confirmed = true;
-    params.ignore_window = true;  // the golden backups are older than any restore window
-    auto restored = OpenEngine()->Restore(params);
+    auto restored = RestoreToClone(id);
     ASSERT_TRUE(restored.ok()) << restored.status().ToString();
     for (const char* table : {"app_settings", "notes"}) {
       EXPECT_EQ(Dump(dir_ / "clone.db", table), Dump(want, table)) << table;
     }
   }
   EXPECT_NE(Dump(first, "notes"), Dump(second, "notes"));
+}
+
+class GoldenLz4RepositoryTest : public GoldenRepositoryTest {
+ protected:
+  GoldenLz4RepositoryTest() : GoldenRepositoryTest("v1-lz4", /*files=*/false) {}
+};
+
+TEST_F(GoldenLz4RepositoryTest, HoldsLz4BlobsAndRestoresExactly) {
+  CompressionMethod method = CompressionMethod::kZstd;
+  std::map<Compression, size_t> blobs = CountBlobs(&method);
+  EXPECT_EQ(method, CompressionMethod::kLz4);
+  EXPECT_GT(blobs[Compression::kLz4], 0u) << "the golden repository must hold lz4 blobs";
+  EXPECT_EQ(blobs[Compression::kZstd], 0u);
+
+  auto check = OpenEngine()->Check(/*read_data=*/true);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE((*check)["ok"].get<bool>());
+
+  // The database of v1-delta's first backup, which this repository's backup was made from.
+  const fs::path want =
+      BuildDatabase(dir_, golden_.parent_path() / "v1-delta/expected", {"make.sql"}, "want.db");
+  auto restored = RestoreToClone("latest");
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  for (const char* table : {"app_settings", "notes"}) {
+    EXPECT_EQ(Dump(dir_ / "clone.db", table), Dump(want, table)) << table;
+  }
 }
 
 }  // namespace

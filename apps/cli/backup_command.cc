@@ -17,6 +17,7 @@ struct BackupArgs {
   bool include_large = false;
   bool exclude_large = false;
   bool dry_run = false;
+  std::optional<std::string> compression;
   std::optional<int> compression_level;
 };
 
@@ -59,9 +60,12 @@ void AddBackupCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
   cmd->add_flag("--exclude-large", args->exclude_large, "exclude tables above large_table_bytes")
       ->excludes(include);
   cmd->add_flag("--dry-run", args->dry_run, "print the plan and write nothing");
+  cmd->add_option("--compression", args->compression,
+                  "compression of this backup's new data, lz4 (fastest) or zstd (smaller); "
+                  "default: the repository's");
   cmd->add_option("--compression-level", args->compression_level,
-                  "zstd level of this backup's new data, 1 (fastest) to 19 (smallest); default: "
-                  "the repository's");
+                  "zstd level of this backup's new data, 1 (fastest) to 19 (smallest); a level "
+                  "asks for zstd; default: the repository's");
   cmd->callback([&ctx, run, args] {
     *run = [&ctx, args] {
       Result<Engine*> engine = ctx.MakeEngine();
@@ -72,6 +76,7 @@ void AddBackupCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
       params.notes = args->notes;
       params.tags = args->tags;
       params.dry_run = args->dry_run;
+      params.compression = args->compression;
       params.compression_level = args->compression_level;
       if (args->include_large) params.include_large = true;
       if (args->exclude_large) params.include_large = false;

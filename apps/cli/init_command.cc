@@ -9,8 +9,11 @@ namespace lifeboat::cli {
 void AddInitCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
   auto params = std::make_shared<InitParams>();
   CLI::App* cmd = app.add_subcommand("init", "create the repository");
+  cmd->add_option(
+      "--compression", params->compression,
+      "how the stored data is compressed: lz4 (fastest) or zstd (smaller); default lz4");
   cmd->add_option("--compression-level", params->compression_level,
-                  "zstd level of the stored data, 1 (fastest) to 19 (smallest); default 3");
+                  "zstd level, 1 (fastest) to 19 (smallest), also of delta blobs; default 3");
   cmd->callback([&ctx, run, params] {
     *run = [&ctx, params] {
       Result<Engine*> engine = ctx.MakeEngine(/*confirm_new_password=*/true);

@@ -37,7 +37,10 @@ struct EngineOptions {
 };
 
 struct InitParams {
-  // zstd level of the repository's blobs (1 fastest .. 19 smallest); default 3.
+  // How the repository compresses new data: "lz4" (fastest) or "zstd" (smaller); default lz4.
+  std::optional<std::string> compression;
+  // zstd level (1 fastest .. 19 smallest) of zstd blobs and of delta blobs; default 3. A level
+  // without a method asks for zstd.
   std::optional<int> compression_level;
 };
 
@@ -48,7 +51,8 @@ struct BackupParams {
   std::vector<std::string> tags;
   std::optional<bool> include_large;  // --include-large / --exclude-large
   bool dry_run = false;
-  // zstd level of this backup's new blobs; default: the repository's.
+  // Compression of this backup's new blobs, as in InitParams; default: the repository's.
+  std::optional<std::string> compression;
   std::optional<int> compression_level;
   // Asked for each large table when the policy is `ask`; empty when nobody can answer.
   std::function<bool(const std::string& table, uint64_t bytes)> ask_large;

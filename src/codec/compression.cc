@@ -1,5 +1,6 @@
 #include "codec/compression.h"
 
+#include <lz4.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -13,6 +14,11 @@ namespace {
 
 [[noreturn]] void Die(const char* what, size_t code) {
   std::fprintf(stderr, "lifeboat: fatal: zstd %s failed: %s\n", what, ZSTD_getErrorName(code));
+  std::abort();
+}
+
+[[noreturn]] void DieLz4(const char* what) {
+  std::fprintf(stderr, "lifeboat: fatal: lz4 %s\n", what);
   std::abort();
 }
 
@@ -173,6 +179,35 @@ Status ZstdDecompressWithPrefix(std::string_view input, std::string_view prefix,
   if (ZSTD_isError(rc) || rc != stated) {
     out->clear();
     return ZSTD_isError(rc) ? Corrupt(rc) : DataLossError("zstd frame size mismatch");
+  }
+  return OkStatus();
+}
+
+void Lz4Compress(std::string_view input, std::string* out) {
+  constexpr size_t kMaxInput = size_t{1} << 30;  // below LZ4_MAX_INPUT_SIZE
+  if (input.size() > kMaxInput) DieLz4("input exceeds 1 GiB");
+  const int size = static_cast<int>(input.size());
+  out->resize(static_cast<size_t>(LZ4_compressBound(size)));
+  const int n =
+      LZ4_compress_default(input.data(), out->data(), size, static_cast<int>(out->size()));
+  if (n <= 0 && size > 0) DieLz4("compression failed");
+  out->resize(static_cast<size_t>(n));
+}
+
+Status Lz4Decompress(std::string_view input, size_t raw_length, std::string* out) {
+  out->clear();
+  if (input.size() > INT32_MAX || raw_length > INT32_MAX) {
+    return DataLossError("lz4 block of " + std::to_string(input.size()) + " bytes for " +
+                         std::to_string(raw_length) + " is larger than any Lifeboat writes");
+  }
+  out->resize(raw_length);
+  const int n = LZ4_decompress_safe(input.data(), out->data(), static_cast<int>(input.size()),
+                                    static_cast<int>(raw_length));
+  if (n < 0 || static_cast<size_t>(n) != raw_length) {
+    out->clear();
+    return DataLossError(n < 0 ? "lz4 block is damaged"
+                               : "lz4 block holds " + std::to_string(n) + " bytes, not the " +
+                                     std::to_string(raw_length) + " expected");
   }
   return OkStatus();
 }

@@ -174,5 +174,53 @@ TEST(ZstdPrefixTest, ThePrefixIsNeededToDecode) {
       << "max_size still bounds the output";
 }
 
+TEST(Lz4Test, RoundTripsVariousInputs) {
+  for (size_t n : {size_t{0}, size_t{1}, size_t{100}, size_t{65536}, size_t{1} << 20}) {
+    for (const std::string& input : {PseudoRandom(n, 7), Compressible(n)}) {
+      std::string block, output;
+      Lz4Compress(input, &block);
+      ASSERT_TRUE(Lz4Decompress(block, input.size(), &output).ok()) << n;
+      EXPECT_EQ(output, input) << n;
+    }
+  }
+}
+
+TEST(Lz4Test, CompressesRedundantDataLessThanZstdButStillWell) {
+  const std::string input = Compressible(1 << 20);
+  std::string lz4, zstd;
+  Lz4Compress(input, &lz4);
+  ZstdCompress(input, 3, &zstd);
+  EXPECT_LT(lz4.size(), input.size() / 2);
+  EXPECT_LT(zstd.size(), lz4.size());
+}
+
+TEST(Lz4Test, TheStatedSizeMustBeExact) {
+  const std::string input = Compressible(10000);
+  std::string block, output = "stale";
+  Lz4Compress(input, &block);
+  Status shorter = Lz4Decompress(block, input.size() - 1, &output);
+  EXPECT_EQ(shorter.code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(output.empty()) << "nothing partial is handed back";
+  Status longer = Lz4Decompress(block, input.size() + 1, &output);
+  EXPECT_EQ(longer.code(), StatusCode::kDataLoss);
+  EXPECT_NE(longer.message().find("not the 10001 expected"), std::string::npos) << longer.message();
+}
+
+TEST(Lz4Test, DamagedOrTruncatedBlockIsDataLoss) {
+  const std::string input = Compressible(50000);
+  std::string block, output;
+  Lz4Compress(input, &block);
+  for (size_t n : {size_t{0}, size_t{1}, block.size() / 2, block.size() - 1}) {
+    Status status = Lz4Decompress(std::string_view(block).substr(0, n), input.size(), &output);
+    EXPECT_EQ(status.code(), StatusCode::kDataLoss) << n;
+  }
+  std::string damaged = block;
+  damaged[damaged.size() / 3] ^= 0x5a;
+  damaged[damaged.size() / 2] ^= 0xa5;
+  Status status = Lz4Decompress(damaged, input.size(), &output);
+  EXPECT_TRUE(!status.ok() || output != input) << "a damaged block never passes for the input";
+  EXPECT_EQ(Lz4Decompress("not an lz4 block at all", 1000, &output).code(), StatusCode::kDataLoss);
+}
+
 }  // namespace
 }  // namespace lifeboat

@@ -74,25 +74,33 @@ class Engine::Impl {
 
   Result<json> Init(const InitParams& params) {
     // Bad arguments are refused before anything is created or opened.
-    if (params.compression_level) LB_RETURN_IF_ERROR(ValidateZstdLevel(*params.compression_level));
+    RepositoryOptions repo_options;
+    LB_ASSIGN_OR_RETURN(
+        std::optional<CompressionSettings> chosen,
+        ChooseCompression(params.compression, params.compression_level, repo_options.compression));
+    if (chosen) repo_options.compression = *chosen;
     LB_ASSIGN_OR_RETURN(std::unique_ptr<LocalObjectStore> store, OpenStore(/*create=*/true));
     LB_ASSIGN_OR_RETURN(std::string password, Password());
-    RepositoryOptions repo_options;
     if (options_.kdf_n != 0) repo_options.kdf.n = options_.kdf_n;
-    if (params.compression_level) repo_options.zstd_level = *params.compression_level;
     KeySlotInfo info{options_.user, options_.host, Clock::Real()->NowUnixNanos()};
     LB_RETURN_IF_ERROR(Repository::Init(store.get(), password, repo_options, info));
     return json{{"repository", repository_},
                 {"created", true},
-                {"compression_level", repo_options.zstd_level}};
+                {"compression", CompressionMethodName(repo_options.compression.method)},
+                {"compression_level", repo_options.compression.zstd_level}};
   }
 
   Result<json> Backup(const BackupParams& params) {
     // Bad arguments are refused before anything is created or opened.
-    if (params.compression_level) LB_RETURN_IF_ERROR(ValidateZstdLevel(*params.compression_level));
+    LB_RETURN_IF_ERROR(
+        ChooseCompression(params.compression, params.compression_level, CompressionSettings{})
+            .status());
     LB_ASSIGN_OR_RETURN(ResolvedInstance instance, ResolveInstance(params.instance));
     LB_RETURN_IF_ERROR(OpenRepository());
-    LB_RETURN_IF_ERROR(repo_->UseZstdLevel(params.compression_level));
+    LB_ASSIGN_OR_RETURN(std::optional<CompressionSettings> chosen,
+                        ChooseCompression(params.compression, params.compression_level,
+                                          repo_->config_compression()));
+    LB_RETURN_IF_ERROR(repo_->UseCompression(chosen));
     LB_ASSIGN_OR_RETURN(std::unique_ptr<Source> source, OpenSource(instance, false, "backup"));
 
     BackupRequest request;
@@ -362,9 +370,9 @@ class Engine::Impl {
     return *options_.password;
   }
 
-  // Opens the repository once; every later call hands it back at its own compression level.
+  // Opens the repository once; every later call hands it back with its own compression.
   Status OpenRepository() {
-    if (repo_) return repo_->UseZstdLevel(std::nullopt);
+    if (repo_) return repo_->UseCompression(std::nullopt);
     LB_ASSIGN_OR_RETURN(store_, OpenStore(/*create=*/false));
     LB_ASSIGN_OR_RETURN(std::string password, Password());
     LB_ASSIGN_OR_RETURN(repo_, Repository::Open(store_.get(), password, Clock::Real()));

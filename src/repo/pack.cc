@@ -44,7 +44,7 @@ Result<std::vector<PackedBlob>> ParseHeader(std::string_view sealed_header, cons
     if (!GetVarint64(&in, &sealed) || !GetVarint64(&in, &raw)) {
       return DataLossError(what + ": header is truncated");
     }
-    if (static_cast<uint8_t>(blob.type) > 1 || static_cast<uint8_t>(blob.compression) > 2 ||
+    if (static_cast<uint8_t>(blob.type) > 1 || static_cast<uint8_t>(blob.compression) > 3 ||
         sealed < Aead::kOverhead || offset + sealed > blobs_end || raw > UINT32_MAX) {
       return DataLossError(what + ": header entry " + std::to_string(i) + " is invalid");
     }
@@ -81,14 +81,19 @@ Status ParseTrailer(std::string_view trailer, uint64_t pack_size, std::string_vi
 }  // namespace
 
 Compression SealBlob(const Aead& aead, std::string_view id, std::string_view plaintext,
-                     int zstd_level, std::string* out) {
+                     const CompressionSettings& settings, std::string* out) {
   thread_local std::string compressed;
   Compression compression = Compression::kNone;
   std::string_view stored = plaintext;
   if (!plaintext.empty()) {
-    ZstdCompress(plaintext, zstd_level, &compressed);
+    const bool lz4 = settings.method == CompressionMethod::kLz4;
+    if (lz4) {
+      Lz4Compress(plaintext, &compressed);
+    } else {
+      ZstdCompress(plaintext, settings.zstd_level, &compressed);
+    }
     if (compressed.size() < plaintext.size()) {
-      compression = Compression::kZstd;
+      compression = lz4 ? Compression::kLz4 : Compression::kZstd;
       stored = compressed;
     }
   }
@@ -166,7 +171,11 @@ Status OpenBlob(const Aead& aead, std::string_view id, Compression compression, 
   } else {
     thread_local std::string stored;
     LB_RETURN_IF_ERROR(aead.Open(sealed, BlobAssociatedData(id), &stored));
-    LB_RETURN_IF_ERROR(ZstdDecompress(stored, raw_length, plaintext));
+    if (compression == Compression::kLz4) {
+      LB_RETURN_IF_ERROR(Lz4Decompress(stored, raw_length, plaintext));
+    } else {
+      LB_RETURN_IF_ERROR(ZstdDecompress(stored, raw_length, plaintext));
+    }
   }
   if (plaintext->size() != raw_length) {
     return DataLossError("blob " + ToHex(id) + " has " + std::to_string(plaintext->size()) +

@@ -28,7 +28,16 @@ inline constexpr char kPackMagic[] = "LBP1";  // FORMAT.md §6
 inline constexpr uint8_t kPackVersion = 1;
 inline constexpr size_t kPackTrailerSize = 8;  // header_length u32 + magic
 
-enum class Compression : uint8_t { kNone = 0, kZstd = 1, kZstdDelta = 2 };
+// How a blob is stored (the `compression` byte of its pack entry).
+enum class Compression : uint8_t { kNone = 0, kZstd = 1, kZstdDelta = 2, kLz4 = 3 };
+
+// How writers compress new blobs: the repository's config, or one backup's choice. Delta
+// blobs are zstd frames whatever the method (zstd alone can compress against references).
+enum class CompressionMethod : uint8_t { kZstd, kLz4 };
+struct CompressionSettings {
+  CompressionMethod method = CompressionMethod::kZstd;
+  int zstd_level = 3;  // of zstd blobs and of every delta blob
+};
 
 // A delta blob names 1 to this many references (FORMAT.md §6).
 inline constexpr size_t kMaxDeltaReferences = 3;
@@ -45,7 +54,7 @@ struct PackedBlob {
 
 // Compresses (when that saves bytes) and seals one blob. Appends the sealed bytes to `out`.
 Compression SealBlob(const Aead& aead, std::string_view id, std::string_view plaintext,
-                     int zstd_level, std::string* out);
+                     const CompressionSettings& settings, std::string* out);
 // Compresses `plaintext` against `prefix`, the concatenated plaintexts of `references` (blob
 // ids, 1 to kMaxDeltaReferences, none of them a delta), and appends the sealed delta blob to
 // `out`. Returns false, appending nothing, when the delta would not be worth it: when it is

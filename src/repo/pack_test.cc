@@ -26,7 +26,9 @@ Packed MakePack(const Aead& aead, int blobs) {
     std::string plain = TestBytes(1000 + i * 777, i);
     std::string id = hasher.Compute(plain);
     std::string sealed;
-    Compression c = SealBlob(aead, id, plain, 3, &sealed);
+    const CompressionMethod method =
+        i % 3 == 1 ? CompressionMethod::kLz4 : CompressionMethod::kZstd;
+    Compression c = SealBlob(aead, id, plain, {method, 3}, &sealed);
     writer.Add(id, i % 2 ? BlobType::kTree : BlobType::kData, c,
                static_cast<uint32_t>(plain.size()), sealed);
     p.plaintexts.push_back(plain);
@@ -114,9 +116,34 @@ TEST(PackTest, TruncatedPackIsRejected) {
 TEST(PackTest, IncompressibleBlobIsStoredRaw) {
   Aead aead(RandomBytes(32));
   std::string random = RandomBytes(4096);
-  std::string sealed;
-  EXPECT_EQ(SealBlob(aead, std::string(32, 'x'), random, 3, &sealed), Compression::kNone);
-  EXPECT_EQ(sealed.size(), random.size() + Aead::kOverhead);
+  for (CompressionMethod method : {CompressionMethod::kZstd, CompressionMethod::kLz4}) {
+    std::string sealed;
+    EXPECT_EQ(SealBlob(aead, std::string(32, 'x'), random, {method, 3}, &sealed),
+              Compression::kNone);
+    EXPECT_EQ(sealed.size(), random.size() + Aead::kOverhead);
+  }
+}
+
+TEST(PackTest, EachMethodNamesItsCompressionInTheEntry) {
+  Aead aead(RandomBytes(32));
+  const std::string rows = std::string(20000, 'r') + TestBytes(3000, 4) + std::string(20000, 's');
+  for (auto [method, expected] : {std::pair{CompressionMethod::kZstd, Compression::kZstd},
+                                  std::pair{CompressionMethod::kLz4, Compression::kLz4}}) {
+    std::string sealed, plain;
+    ASSERT_EQ(SealBlob(aead, std::string(32, 'x'), rows, {method, 3}, &sealed), expected);
+    EXPECT_LT(sealed.size(), rows.size() / 4);
+    ASSERT_TRUE(OpenBlob(aead, std::string(32, 'x'), expected, static_cast<uint32_t>(rows.size()),
+                         sealed, &plain)
+                    .ok());
+    EXPECT_EQ(plain, rows);
+    // Read as the other method, the same bytes do not pass for the blob.
+    const Compression other =
+        expected == Compression::kLz4 ? Compression::kZstd : Compression::kLz4;
+    EXPECT_FALSE(OpenBlob(aead, std::string(32, 'x'), other, static_cast<uint32_t>(rows.size()),
+                          sealed, &plain)
+                     .ok() &&
+                 plain == rows);
+  }
 }
 
 TEST(PackTest, DeltaBlobOpensWithItsReferencesOnly) {

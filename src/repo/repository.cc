@@ -28,6 +28,32 @@ Status ValidateZstdLevel(int level) {
                               " (fastest) to " + std::to_string(kMaxZstdLevel) + " (smallest)");
 }
 
+Result<CompressionMethod> ParseCompressionMethod(std::string_view name) {
+  if (name == "zstd") return CompressionMethod::kZstd;
+  if (name == "lz4") return CompressionMethod::kLz4;
+  return InvalidArgumentError("compression \"" + std::string(name) +
+                              "\" is not known: give lz4 (fastest) or zstd (smaller)");
+}
+
+const char* CompressionMethodName(CompressionMethod method) {
+  return method == CompressionMethod::kLz4 ? "lz4" : "zstd";
+}
+
+Result<std::optional<CompressionSettings>> ChooseCompression(
+    const std::optional<std::string>& method, std::optional<int> level,
+    const CompressionSettings& base) {
+  if (!method && !level) return std::optional<CompressionSettings>();
+  CompressionSettings chosen = base;
+  if (level) {
+    LB_RETURN_IF_ERROR(ValidateZstdLevel(*level));
+    chosen = {CompressionMethod::kZstd, *level};
+  }
+  if (method) {
+    LB_ASSIGN_OR_RETURN(chosen.method, ParseCompressionMethod(*method));
+  }
+  return std::optional<CompressionSettings>(chosen);
+}
+
 Status Repository::Init(ObjectStore* store, std::string_view password,
                         const RepositoryOptions& options, const KeySlotInfo& info) {
   const std::string where = store->Describe();
@@ -40,7 +66,7 @@ Status Repository::Init(ObjectStore* store, std::string_view password,
     return existing.status().WithContext("creating a repository at " + where);
   }
   LB_RETURN_IF_ERROR(ValidateChunkerParams(options.chunker));
-  LB_RETURN_IF_ERROR(ValidateZstdLevel(options.zstd_level));
+  LB_RETURN_IF_ERROR(ValidateZstdLevel(options.compression.zstd_level));
   if (password.empty()) return InvalidArgumentError("the repository password is empty");
 
   MasterKey key = MasterKey::Generate();
@@ -57,8 +83,8 @@ Status Repository::Init(ObjectStore* store, std::string_view password,
         {"avg", options.chunker.avg_size},
         {"max", options.chunker.max_size}}},
       {"pack_size", options.pack_size},
-      {"compression", "zstd"},
-      {"zstd_level", options.zstd_level},
+      {"compression", CompressionMethodName(options.compression.method)},
+      {"zstd_level", options.compression.zstd_level},
   };
   DocumentSealer sealer(key.encryption_key);
   return store->Put(kConfigKey, sealer.Seal("config", config));
@@ -147,8 +173,16 @@ Status Repository::LoadConfig() {
   chunker_params_.max_size = c.value("max", 0u);
   LB_RETURN_IF_ERROR(ValidateChunkerParams(chunker_params_).WithContext("repository config"));
   pack_size_ = config.value("pack_size", 16u << 20);
-  config_zstd_level_ = config.value("zstd_level", kDefaultZstdLevel);
-  zstd_level_ = config_zstd_level_;
+  const std::string method_name = config.value("compression", std::string("zstd"));
+  Result<CompressionMethod> method = ParseCompressionMethod(method_name);
+  if (!method.ok()) {
+    return FailedPreconditionError("repository config asks for compression \"" + method_name +
+                                   "\", which this Lifeboat does not know: upgrade Lifeboat");
+  }
+  config_compression_ = {*method, config.value("zstd_level", kDefaultZstdLevel)};
+  LB_RETURN_IF_ERROR(
+      ValidateZstdLevel(config_compression_.zstd_level).WithContext("repository config"));
+  compression_ = config_compression_;
   repository_id_ = config.value("id", "");
   return OkStatus();
 }
@@ -168,9 +202,9 @@ Status Repository::LoadIndex() {
   return OkStatus();
 }
 
-Status Repository::UseZstdLevel(std::optional<int> level) {
-  if (level) LB_RETURN_IF_ERROR(ValidateZstdLevel(*level));
-  zstd_level_ = level.value_or(config_zstd_level_);
+Status Repository::UseCompression(std::optional<CompressionSettings> settings) {
+  if (settings) LB_RETURN_IF_ERROR(ValidateZstdLevel(settings->zstd_level));
+  compression_ = settings.value_or(config_compression_);
   return OkStatus();
 }
 
@@ -288,11 +322,12 @@ Compression Repository::Seal(const Job& job, std::string* out) {
       }
       prefix.append(*content);
     }
-    if (loaded && SealDeltaBlob(aead_, job.id, job.plaintext, refs, prefix, zstd_level_, out)) {
+    if (loaded &&
+        SealDeltaBlob(aead_, job.id, job.plaintext, refs, prefix, compression_.zstd_level, out)) {
       return Compression::kZstdDelta;
     }
   }
-  return SealBlob(aead_, job.id, job.plaintext, zstd_level_, out);
+  return SealBlob(aead_, job.id, job.plaintext, compression_, out);
 }
 
 Result<std::vector<std::string>> Repository::ReferenceCandidates(std::string_view id) {

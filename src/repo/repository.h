@@ -48,19 +48,29 @@ namespace lifeboat {
 inline constexpr int kRepositoryFormat = 1;
 
 // The zstd levels a repository or a backup may ask for: 1 is the fastest, 19 the smallest.
-// Readers do not need the level, so it may differ from blob to blob.
+// Readers need neither the level nor the method (each blob's entry names its compression),
+// so both may differ from blob to blob.
 inline constexpr int kMinZstdLevel = 1;
 inline constexpr int kMaxZstdLevel = 19;
 inline constexpr int kDefaultZstdLevel = 3;
 
 // InvalidArgument unless kMinZstdLevel <= level <= kMaxZstdLevel.
 Status ValidateZstdLevel(int level);
+// "lz4" or "zstd", as the config and the command line spell them; InvalidArgument otherwise.
+Result<CompressionMethod> ParseCompressionMethod(std::string_view name);
+const char* CompressionMethodName(CompressionMethod method);
+// What a command's --compression and --compression-level ask for on top of `base`: nullopt
+// when neither is given. A level without a method asks for zstd at that level; a method
+// without a level keeps base's level. InvalidArgument for an unknown method or a bad level.
+Result<std::optional<CompressionSettings>> ChooseCompression(
+    const std::optional<std::string>& method, std::optional<int> level,
+    const CompressionSettings& base);
 
 struct RepositoryOptions {
   ScryptParams kdf;
   ChunkerParams chunker;
   uint32_t pack_size = 16u << 20;
-  int zstd_level = kDefaultZstdLevel;
+  CompressionSettings compression{CompressionMethod::kLz4, kDefaultZstdLevel};
 };
 
 struct OpenOptions {
@@ -105,10 +115,12 @@ class Repository : public BlobStore {
   Result<std::vector<std::string>> ReferenceCandidates(std::string_view id);
   const ChunkerParams& chunker_params() const override { return chunker_params_; }
   const GearTable* gear_table() const override { return &gear_; }
-  // The zstd level new blobs are compressed at: the repository's (config `zstd_level`) unless
-  // UseZstdLevel chose another. Called between sessions of writing, not during one.
-  int zstd_level() const { return zstd_level_; }
-  Status UseZstdLevel(std::optional<int> level);  // nullopt: the repository's again
+  // How new blobs are compressed: as the repository's config says (`compression`,
+  // `zstd_level`) unless UseCompression chose otherwise. Called between sessions of writing,
+  // not during one.
+  const CompressionSettings& compression() const { return compression_; }
+  const CompressionSettings& config_compression() const { return config_compression_; }
+  Status UseCompression(std::optional<CompressionSettings> settings);  // nullopt: the config's
 
   // Where a blob is, or nullopt when no index knows it.
   Result<std::optional<BlobLocation>> Locate(std::string_view id);
@@ -169,8 +181,8 @@ class Repository : public BlobStore {
   DocumentSealer sealer_;
   ChunkerParams chunker_params_;
   uint32_t pack_size_ = 16u << 20;
-  int config_zstd_level_ = kDefaultZstdLevel;
-  int zstd_level_ = kDefaultZstdLevel;
+  CompressionSettings config_compression_;
+  CompressionSettings compression_;
   std::string repository_id_;
 
   BlockCache block_cache_;

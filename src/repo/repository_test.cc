@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "repo/repo_test_util.h"
 #include "repo/stream.h"
 #include "storage/fault_injecting_object_store.h"
@@ -334,6 +336,10 @@ std::string RowText(size_t rows, uint64_t seed) {
   return out;
 }
 
+CompressionSettings Zstd(int level) {
+  return {CompressionMethod::kZstd, level};
+}
+
 // Stores the same row chunks and returns the sealed bytes they took.
 uint64_t StoredBytes(Repository* repo) {
   for (uint64_t seed = 0; seed < 4; ++seed) {
@@ -342,14 +348,16 @@ uint64_t StoredBytes(Repository* repo) {
     EXPECT_TRUE(saved.ok() && saved->added);
     EXPECT_TRUE(repo->Flush().ok());
     auto loaded = repo->LoadBlob(saved->id);
-    EXPECT_TRUE(loaded.ok() && *loaded == rows) << "level " << repo->zstd_level();
+    EXPECT_TRUE(loaded.ok() && *loaded == rows) << CompressionMethodName(repo->compression().method)
+                                                << " level " << repo->compression().zstd_level;
   }
   return repo->session_stats().stored_bytes;
 }
 
-std::unique_ptr<Repository> NewRepo(MemoryObjectStore* store, int level, ManualClock* clock) {
+std::unique_ptr<Repository> NewRepo(MemoryObjectStore* store, CompressionSettings compression,
+                                    ManualClock* clock) {
   RepositoryOptions options = FastRepositoryOptions();
-  options.zstd_level = level;
+  options.compression = compression;
   EXPECT_TRUE(Repository::Init(store, "secret", options, TestSlotInfo()).ok());
   auto repo = Repository::Open(store, "secret", clock);
   EXPECT_TRUE(repo.ok()) << repo.status().ToString();
@@ -359,28 +367,94 @@ std::unique_ptr<Repository> NewRepo(MemoryObjectStore* store, int level, ManualC
 TEST(RepositoryCompressionLevelTest, TheRepositoryKeepsItsLevelAndAWriterMayChooseAnother) {
   ManualClock clock{1'700'000'000LL * kNanosPerSecond};
   MemoryObjectStore small_store, fast_store, chosen_store;
-  auto small = NewRepo(&small_store, 19, &clock);
-  auto fast = NewRepo(&fast_store, 1, &clock);
+  auto small = NewRepo(&small_store, Zstd(19), &clock);
+  auto fast = NewRepo(&fast_store, Zstd(1), &clock);
   ASSERT_TRUE(small && fast);
-  EXPECT_EQ(small->zstd_level(), 19);
-  EXPECT_EQ(fast->zstd_level(), 1);
+  EXPECT_EQ(small->compression().zstd_level, 19);
+  EXPECT_EQ(fast->compression().zstd_level, 1);
   const uint64_t at_19 = StoredBytes(small.get());
   const uint64_t at_1 = StoredBytes(fast.get());
   EXPECT_LT(at_19, at_1) << "level 19 must store these rows in fewer bytes than level 1";
 
   // A session may write at another level, and goes back to the repository's on request.
-  auto chosen = NewRepo(&chosen_store, 1, &clock);
+  auto chosen = NewRepo(&chosen_store, Zstd(1), &clock);
   ASSERT_TRUE(chosen);
-  ASSERT_TRUE(chosen->UseZstdLevel(19).ok());
+  ASSERT_TRUE(chosen->UseCompression(Zstd(19)).ok());
   EXPECT_EQ(StoredBytes(chosen.get()), at_19);
-  ASSERT_TRUE(chosen->UseZstdLevel(std::nullopt).ok());
-  EXPECT_EQ(chosen->zstd_level(), 1);
+  ASSERT_TRUE(chosen->UseCompression(std::nullopt).ok());
+  EXPECT_EQ(chosen->compression().zstd_level, 1);
+}
+
+// The compression of every blob the packs of `store` hold, counted.
+std::map<Compression, int> PackedCompressions(MemoryObjectStore* store, Repository* repo) {
+  std::map<Compression, int> seen;
+  EXPECT_TRUE(store
+                  ->List("data/",
+                         [&](const ObjectInfo& info) {
+                           auto blobs = ReadPackHeader(store, info.key, repo->aead());
+                           EXPECT_TRUE(blobs.ok()) << blobs.status().ToString();
+                           if (blobs.ok()) {
+                             for (const PackedBlob& b : *blobs) ++seen[b.compression];
+                           }
+                           return OkStatus();
+                         })
+                  .ok());
+  return seen;
+}
+
+TEST(RepositoryCompressionLevelTest, AnLz4RepositoryStoresLz4BlobsThatReadBack) {
+  ManualClock clock{1'700'000'000LL * kNanosPerSecond};
+  MemoryObjectStore lz4_store, zstd_store, mixed_store;
+  auto lz4 = NewRepo(&lz4_store, {CompressionMethod::kLz4, 3}, &clock);
+  auto zstd = NewRepo(&zstd_store, Zstd(1), &clock);
+  ASSERT_TRUE(lz4 && zstd);
+  const uint64_t lz4_bytes = StoredBytes(lz4.get());
+  const uint64_t zstd_bytes = StoredBytes(zstd.get());
+  EXPECT_GT(lz4_bytes, zstd_bytes) << "lz4 trades size for speed";
+  EXPECT_LT(lz4_bytes, RowText(1000, 0).size() * 4 / 2) << "and still compresses rows";
+  EXPECT_EQ(PackedCompressions(&lz4_store, lz4.get()),
+            (std::map<Compression, int>{{Compression::kLz4, 4}}));
+
+  // A zstd repository takes one session of lz4 blobs; both kinds read back (StoredBytes
+  // reloads every blob) and the repository's own method comes back after.
+  auto mixed = NewRepo(&mixed_store, Zstd(3), &clock);
+  ASSERT_TRUE(mixed);
+  ASSERT_TRUE(mixed->UseCompression(CompressionSettings{CompressionMethod::kLz4, 3}).ok());
+  EXPECT_EQ(StoredBytes(mixed.get()), lz4_bytes);
+  ASSERT_TRUE(mixed->UseCompression(std::nullopt).ok());
+  EXPECT_EQ(mixed->compression().method, CompressionMethod::kZstd);
+  const std::string more = RowText(500, 9);
+  auto saved = mixed->SaveBlob(BlobType::kData, more);
+  ASSERT_TRUE(saved.ok() && mixed->Flush().ok());
+  EXPECT_EQ(PackedCompressions(&mixed_store, mixed.get()),
+            (std::map<Compression, int>{{Compression::kZstd, 1}, {Compression::kLz4, 4}}));
+  auto reopened = Repository::Open(&mixed_store, "secret", &clock);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->compression().method, CompressionMethod::kZstd);
+  auto loaded = (*reopened)->LoadBlob(saved->id);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(*loaded, more);
+}
+
+TEST(RepositoryCompressionLevelTest, MethodsAreSpelledAsTheConfigSpellsThem) {
+  auto lz4 = ParseCompressionMethod("lz4");
+  auto zstd = ParseCompressionMethod("zstd");
+  ASSERT_TRUE(lz4.ok() && zstd.ok());
+  EXPECT_EQ(*lz4, CompressionMethod::kLz4);
+  EXPECT_EQ(*zstd, CompressionMethod::kZstd);
+  EXPECT_STREQ(CompressionMethodName(*lz4), "lz4");
+  EXPECT_STREQ(CompressionMethodName(*zstd), "zstd");
+  auto gzip = ParseCompressionMethod("gzip");
+  ASSERT_FALSE(gzip.ok());
+  EXPECT_EQ(gzip.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(gzip.status().message(),
+            "compression \"gzip\" is not known: give lz4 (fastest) or zstd (smaller)");
 }
 
 TEST(RepositoryCompressionLevelTest, ALevelOutOfRangeIsRefusedWithTheRange) {
   MemoryObjectStore store;
   RepositoryOptions options = FastRepositoryOptions();
-  options.zstd_level = 0;
+  options.compression.zstd_level = 0;
   Status refused = Repository::Init(&store, "secret", options, TestSlotInfo());
   EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(refused.message().find("compression level 0 is out of range: give 1 (fastest) to 19"),
@@ -389,10 +463,10 @@ TEST(RepositoryCompressionLevelTest, ALevelOutOfRangeIsRefusedWithTheRange) {
   EXPECT_FALSE(store.Size("config").ok()) << "a refused init must write nothing";
 
   ManualClock clock{1'700'000'000LL * kNanosPerSecond};
-  auto repo = NewRepo(&store, 3, &clock);
+  auto repo = NewRepo(&store, Zstd(3), &clock);
   ASSERT_TRUE(repo);
-  EXPECT_EQ(repo->UseZstdLevel(20).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(repo->zstd_level(), 3) << "a refused level must leave the level as it was";
+  EXPECT_EQ(repo->UseCompression(Zstd(20)).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(repo->compression().zstd_level, 3) << "a refused level must leave the level as it was";
 }
 
 }  // namespace
