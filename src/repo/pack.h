@@ -31,12 +31,17 @@ inline constexpr size_t kPackTrailerSize = 8;  // header_length u32 + magic
 // How a blob is stored (the `compression` byte of its pack entry).
 enum class Compression : uint8_t { kNone = 0, kZstd = 1, kZstdDelta = 2, kLz4 = 3 };
 
+// The zstd levels a repository or a backup may ask for: 1 is the fastest, 19 the smallest.
+inline constexpr int kMinZstdLevel = 1;
+inline constexpr int kMaxZstdLevel = 19;
+inline constexpr int kDefaultZstdLevel = 3;
+
 // How writers compress new blobs: the repository's config, or one backup's choice. Delta
 // blobs are zstd frames whatever the method (zstd alone can compress against references).
 enum class CompressionMethod : uint8_t { kZstd, kLz4 };
 struct CompressionSettings {
   CompressionMethod method = CompressionMethod::kZstd;
-  int zstd_level = 3;  // of zstd blobs and of every delta blob
+  int zstd_level = kDefaultZstdLevel;  // of zstd blobs and of every delta blob
 };
 
 // A delta blob names 1 to this many references (FORMAT.md §6).

@@ -47,13 +47,8 @@ namespace lifeboat {
 
 inline constexpr int kRepositoryFormat = 1;
 
-// The zstd levels a repository or a backup may ask for: 1 is the fastest, 19 the smallest.
-// Readers need neither the level nor the method (each blob's entry names its compression),
-// so both may differ from blob to blob.
-inline constexpr int kMinZstdLevel = 1;
-inline constexpr int kMaxZstdLevel = 19;
-inline constexpr int kDefaultZstdLevel = 3;
-
+// Readers need neither the zstd level (pack.h) nor the method (each blob's entry names its
+// compression), so both may differ from blob to blob.
 // InvalidArgument unless kMinZstdLevel <= level <= kMaxZstdLevel.
 Status ValidateZstdLevel(int level);
 // "lz4" or "zstd", as the config and the command line spell them; InvalidArgument otherwise.
