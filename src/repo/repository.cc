@@ -14,6 +14,9 @@ constexpr char kIndexPrefix[] = "index/";
 constexpr char kSnapshotsPrefix[] = "snapshots/";
 // Delta references kept in memory (at most 3 per delta, 512 KiB each).
 constexpr size_t kReferenceCacheBlobs = 8;
+// Finished packs that may wait for the pack writer: beyond them, a worker that finishes a pack
+// waits, so memory stays bounded when the store is slower than sealing.
+constexpr size_t kMaxFinishedPacks = 2;
 
 bool IsHexId(std::string_view s) {
   return s.size() == 64 && FromHex(s).has_value();
@@ -125,11 +128,13 @@ Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, std::st
   repo->chunk_buffers_ = std::make_unique<BufferPool>(max_chunk, options.queue_blobs + workers);
   // A pack passes pack_size by at most one sealed blob, then takes its header and trailer.
   repo->pack_buffers_ = std::make_unique<BufferPool>(
-      repo->pack_size_ + max_chunk + Aead::kOverhead + (size_t{1} << 20), workers + 1);
+      repo->pack_size_ + max_chunk + Aead::kOverhead + (size_t{1} << 20),
+      workers + kMaxFinishedPacks + 2);
   repo->pack_writer_ = PackWriter(&repo->aead_, repo->pack_buffers_.get());
   for (int i = 0; i < std::max(1, options.workers); ++i) {
     repo->workers_.emplace_back([r = repo.get()] { r->WorkerLoop(); });
   }
+  repo->pack_thread_ = std::thread([r = repo.get()] { r->PackWriterLoop(); });
   return repo;
 }
 
@@ -152,7 +157,10 @@ Repository::~Repository() {
     stopping_ = true;
   }
   queue_cv_.notify_all();
+  space_cv_.notify_all();
   for (std::thread& t : workers_) t.join();
+  finished_cv_.notify_all();
+  if (pack_thread_.joinable()) pack_thread_.join();  // not started when Open failed
 }
 
 Status Repository::LoadConfig() {
@@ -287,13 +295,36 @@ void Repository::WorkerLoop() {
         pack = pack_writer_.Finish();
       }
     }
-    if (!pack.empty()) {
-      Status status = WritePack(std::move(pack), std::move(entries));
-      if (!status.ok()) RecordError(status);
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!pack.empty()) {
+        space_cv_.wait(lock, [&] { return finished_.size() < kMaxFinishedPacks || stopping_; });
+        finished_.push_back(FinishedPack{std::move(pack), std::move(entries)});
+        finished_cv_.notify_one();
+      }
+      --busy_workers_;
     }
+    space_cv_.notify_all();
+  }
+}
+
+void Repository::PackWriterLoop() {
+  for (;;) {
+    FinishedPack pack;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      finished_cv_.wait(lock, [&] { return !finished_.empty() || stopping_; });
+      if (finished_.empty()) return;
+      pack = std::move(finished_.front());
+      finished_.pop_front();
+      writing_pack_ = true;
+    }
+    space_cv_.notify_all();
+    Status status = WritePack(std::move(pack.bytes), std::move(pack.entries));
+    if (!status.ok()) RecordError(status);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      --busy_workers_;
+      writing_pack_ = false;
     }
     space_cv_.notify_all();
   }
@@ -452,7 +483,9 @@ Status Repository::FirstError() {
 Status Repository::Flush() {
   {
     std::unique_lock<std::mutex> lock(mu_);
-    space_cv_.wait(lock, [&] { return queue_.empty() && busy_workers_ == 0; });
+    space_cv_.wait(lock, [&] {
+      return queue_.empty() && busy_workers_ == 0 && finished_.empty() && !writing_pack_;
+    });
   }
   LB_RETURN_IF_ERROR(FirstError());
   std::string pack;

@@ -3,7 +3,8 @@
 //
 // Writing: SaveBlob hashes the chunk on the caller's thread, skips it when any index run or
 // this session already has it, and hands new chunks to worker threads that compress, seal
-// and append them to packs; full packs are written, then index runs for their blobs.
+// and append them to packs; one more thread writes the full packs while the workers go on,
+// then index runs for their blobs.
 // Flush() waits for all of that: only after it returns may a manifest name the blobs.
 // A repository that is destroyed without Flush leaves unreferenced packs, never damage.
 //
@@ -69,7 +70,7 @@ struct RepositoryOptions {
 };
 
 struct OpenOptions {
-  int workers = 2;  // threads that compress, seal and write packs
+  int workers = 2;  // threads that compress and seal blobs (one more writes the packs)
   size_t block_cache_bytes = size_t{32} << 20;
   size_t queue_blobs = 16;  // chunks waiting for a worker, at most
 };
@@ -159,6 +160,9 @@ class Repository : public BlobStore {
   // Seals `job` into `out`, as a delta against its bases when that pays.
   Compression Seal(const Job& job, std::string* out);
   void WorkerLoop();
+  // Writes the finished packs handed over by the workers, one at a time, so that sealing
+  // goes on while a pack is written and synced.
+  void PackWriterLoop();
   // Writes `pack` and records its blobs; called without holding mu_.
   Status WritePack(std::string pack, std::vector<PackedBlob> entries);
   // Writes an index run for the blobs written so far (all of them when `all`).
@@ -190,7 +194,8 @@ class Repository : public BlobStore {
   // Blobs saved in this session that no index run holds yet: nullopt while being sealed.
   mutable std::mutex mu_;
   std::condition_variable queue_cv_;  // workers wait for jobs
-  std::condition_variable space_cv_;  // SaveBlob waits for queue space; Flush for idle
+  // SaveBlob waits for queue space, a worker for room among the finished packs, Flush for idle.
+  std::condition_variable space_cv_;
   std::deque<Job> queue_;
   int busy_workers_ = 0;
   bool stopping_ = false;
@@ -206,7 +211,17 @@ class Repository : public BlobStore {
   PackWriter pack_writer_;
   std::mutex run_write_mu_;  // one index run written at a time
 
+  // Packs finished by the workers, waiting for the pack writer (guarded by mu_).
+  struct FinishedPack {
+    std::string bytes;
+    std::vector<PackedBlob> entries;
+  };
+  std::condition_variable finished_cv_;  // the pack writer waits for finished packs
+  std::deque<FinishedPack> finished_;
+  bool writing_pack_ = false;
+
   std::vector<std::thread> workers_;
+  std::thread pack_thread_;
 };
 
 }  // namespace lifeboat

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "repo/repo_test_util.h"
 #include "repo/stream.h"
@@ -169,6 +173,105 @@ TEST_F(RepositoryTest, FailedPackWriteSurfacesAtFlushAndLeavesNoIndex) {
   EXPECT_FALSE(status.ok());
   EXPECT_EQ(CountObjects("index/"), 0u);
   EXPECT_EQ(CountObjects("data/"), 0u);
+}
+
+// A store whose pack writes wait until the test lets them through, as a slow disk or a
+// remote store makes them wait.
+class HeldPackStore : public ObjectStore {
+ public:
+  explicit HeldPackStore(ObjectStore* base) : base_(base) {}
+  Status Put(std::string_view key, std::string_view data) override {
+    if (key.starts_with("data/")) {
+      std::unique_lock<std::mutex> lock(mu_);
+      ++held_;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return released_; });
+    }
+    return base_->Put(key, data);
+  }
+  Result<std::string> Get(std::string_view key) override { return base_->Get(key); }
+  Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
+    return base_->GetRange(key, offset, length);
+  }
+  Result<uint64_t> Size(std::string_view key) override { return base_->Size(key); }
+  Status List(std::string_view prefix,
+              const std::function<Status(const ObjectInfo&)>& fn) override {
+    return base_->List(prefix, fn);
+  }
+  Status Delete(std::string_view key) override { return base_->Delete(key); }
+  StoreCapabilities capabilities() const override { return base_->capabilities(); }
+  std::string Describe() const override { return "held " + base_->Describe(); }
+
+  // Waits (up to 30 s) until `n` pack writes have reached the store; returns how many have.
+  int WaitForHeld(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(30), [&] { return held_ >= n; });
+    return held_;
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  ObjectStore* base_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int held_ = 0;
+  bool released_ = false;
+};
+
+// While one pack waits for the store, the only worker goes on sealing the next ones: saving
+// the blobs of up to three packs returns before the first pack is written.
+TEST_F(RepositoryTest, SealingGoesOnWhileAPackIsBeingWritten) {
+  HeldPackStore held(&store_);
+  OpenOptions options;
+  options.workers = 1;
+  options.queue_blobs = 1;
+  auto opened = Repository::Open(&held, "secret", &clock_, options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<Repository> repo = std::move(opened).value();
+
+  // 256 KiB packs (FastRepositoryOptions) of 100,000-byte blobs: three packs at most, so
+  // that one can be held and two wait for the writer; a worker blocked in the store would
+  // stop the saves at the queue's one blob after the first pack.
+  constexpr int kBlobs = 9;
+  std::mutex mu;
+  std::condition_variable cv;
+  int saved = 0;
+  Status first_error;
+  std::vector<std::string> ids;
+  std::thread saver([&] {
+    for (int i = 0; i < kBlobs; ++i) {
+      Result<SaveResult> result = repo->SaveBlob(BlobType::kData, TestBytes(100000, 700 + i));
+      std::lock_guard<std::mutex> lock(mu);
+      if (!result.ok() && first_error.ok()) first_error = result.status();
+      if (result.ok()) ids.push_back(result->id);
+      ++saved;
+      cv.notify_all();
+    }
+  });
+  int saved_while_held = 0;
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait_for(lock, std::chrono::seconds(30), [&] { return saved == kBlobs; });
+    saved_while_held = saved;
+  }
+  const int packs_held = held.WaitForHeld(1);
+  held.Release();
+  saver.join();
+  EXPECT_EQ(saved_while_held, kBlobs) << "saving stopped while a pack was held";
+  EXPECT_EQ(packs_held, 1);  // the first pack, still waiting for the store
+  ASSERT_TRUE(first_error.ok()) << first_error.ToString();
+  ASSERT_TRUE(repo->Flush().ok());
+  EXPECT_GE(CountObjects("data/"), 2u);
+  ASSERT_EQ(ids.size(), size_t{kBlobs});
+  for (int i = 0; i < kBlobs; ++i) {
+    Result<std::string> back = repo->LoadBlob(ids[i]);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(*back, TestBytes(100000, 700 + i));
+  }
 }
 
 TEST_F(RepositoryTest, IndexRunsAreWrittenWhenTheSessionGrows) {
