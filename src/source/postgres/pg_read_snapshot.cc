@@ -1,8 +1,21 @@
 #include "source/postgres/pg_read_snapshot.h"
 
+#include <unistd.h>
+
 #include "base/subprocess.h"
 
 namespace lifeboat {
+
+std::string PgDumpProgram(int server_version) {
+  // Debian's /usr/bin/pg_dump is a Perl wrapper that chooses among the installed versions the
+  // same way; calling the binary saves the wrapper's 40 ms of CPU per call.
+  const int major = server_version / 10000;
+  for (int candidate = major + 10; candidate >= major; --candidate) {
+    const std::string path = "/usr/lib/postgresql/" + std::to_string(candidate) + "/bin/pg_dump";
+    if (access(path.c_str(), X_OK) == 0) return path;
+  }
+  return "pg_dump";
+}
 
 std::string PgCopyColumns(const TableInfo& table) {
   std::string out = "(";
@@ -25,6 +38,7 @@ Result<std::unique_ptr<PgReadSnapshot>> PgReadSnapshot::Begin(
   snapshot->exported_ = exported.GetString(0, 0);
   snapshot->helper_ = snapshot->conn_->HelperConnection();
   snapshot->described_ = snapshot->conn_->described();
+  snapshot->pg_dump_ = PgDumpProgram(snapshot->conn_->server_version());
   snapshot->owned_ = std::move(conn);
   snapshot->connect_ = std::move(connect);
   return snapshot;
@@ -143,7 +157,7 @@ Result<std::optional<SchemaScripts>> PgReadSnapshot::DumpSchema(CancellationToke
   scripts.kind = "pg_dump";
   const auto& [conninfo, env] = helper_;
   for (const char* section : {"pre-data", "post-data"}) {
-    std::vector<std::string> argv = {"pg_dump",
+    std::vector<std::string> argv = {pg_dump_,
                                      "--schema-only",
                                      "--no-owner",
                                      "--no-privileges",

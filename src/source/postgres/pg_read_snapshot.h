@@ -77,10 +77,16 @@ class PgReadSnapshot : public ReadSnapshot {
   // How pg_dump reaches the same server and database (conninfo, environment), from Begin.
   std::pair<std::string, std::vector<std::string>> helper_;
   std::string described_;
+  std::string pg_dump_;  // the pg_dump program DumpSchema runs
   std::function<Result<std::unique_ptr<PgConnection>>()> connect_;
   std::optional<PgCatalog> catalog_;
   PgLargeValueLimits large_values_;
 };
+
+// The pg_dump to run against a server of `server_version` (PQserverVersion): the newest
+// /usr/lib/postgresql/N/bin/pg_dump with N at least the server's major version, else
+// "pg_dump" from PATH.
+std::string PgDumpProgram(int server_version);
 
 // The COPY column list of a table's stored columns: ("id", "title").
 std::string PgCopyColumns(const TableInfo& table);

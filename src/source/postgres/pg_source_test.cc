@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <malloc.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -13,6 +14,7 @@
 #include "codec/hash.h"
 #include "source/postgres/pg_clone_mark.h"
 #include "source/postgres/pg_dump_script.h"
+#include "source/postgres/pg_read_snapshot.h"
 #include "source/postgres/pg_restore_transaction.h"
 #include "source/postgres/pg_test_schema.h"
 #include "source/postgres/pg_test_server.h"
@@ -160,6 +162,17 @@ TEST(PgSchemaParameterTest, SplitsTheSchemaListOffTheUrl) {
   EXPECT_EQ(encoded->second, std::vector<std::string>{"a,b"});
   EXPECT_EQ(SplitSchemaParameter("postgresql://u@h/db?schema=a,,b").status().code(),
             StatusCode::kInvalidArgument);
+}
+
+TEST(PgDumpProgramTest, RunsTheNewestInstalledBinaryAndNotTheWrapper) {
+  const std::string program = PgDumpProgram(120000);
+  ASSERT_EQ(program.rfind("/usr/lib/postgresql/", 0), 0u) << program;
+  EXPECT_EQ(access(program.c_str(), X_OK), 0) << program;
+  const int major = std::stoi(program.substr(std::string("/usr/lib/postgresql/").size()));
+  EXPECT_GE(major, 12);
+  // Its own major version is the newest there is; none is new enough for a far future server.
+  EXPECT_EQ(PgDumpProgram(major * 10000), program);
+  EXPECT_EQ(PgDumpProgram((major + 1) * 10000 + 1), "pg_dump");
 }
 
 TEST_F(PgSourceTest, DescribeNamesTablesColumnsAndKeys) {
