@@ -127,6 +127,8 @@ Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, std::st
   const size_t max_chunk = repo->chunker_params_.max_size;
   repo->chunk_buffers_ = std::make_unique<BufferPool>(max_chunk, options.queue_blobs + workers);
   // A pack passes pack_size by at most one sealed blob, then takes its header and trailer.
+  // In use at once: the pack being filled, the finished ones waiting, the one being written
+  // and one per worker waiting for room among the finished.
   repo->pack_buffers_ = std::make_unique<BufferPool>(
       repo->pack_size_ + max_chunk + Aead::kOverhead + (size_t{1} << 20),
       workers + kMaxFinishedPacks + 2);
