@@ -19,6 +19,7 @@
 
 #include "base/clock.h"
 #include "lifeboat/engine.h"
+#include "ops/manifest.h"
 #include "repo/pack.h"
 #include "repo/repository.h"
 #include "storage/local_object_store.h"
@@ -249,6 +250,41 @@ TEST_F(GoldenLz4RepositoryTest, HoldsLz4BlobsAndRestoresExactly) {
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   for (const char* table : {"app_settings", "notes"}) {
     EXPECT_EQ(Dump(dir_ / "clone.db", table), Dump(want, table)) << table;
+  }
+}
+
+// tests/golden/manifest-v1-parts.json: a PostgreSQL manifest as FORMAT §10 describes it, with a
+// table read in parts. Every later Lifeboat reads it, and writes it back the same.
+TEST(GoldenManifestTest, AManifestWithTablePartsReadsAndWritesBackTheSame) {
+  std::ifstream in(fs::path(LIFEBOAT_SOURCE_DIR) / "tests/golden/manifest-v1-parts.json");
+  ASSERT_TRUE(in.good());
+  const nlohmann::json golden = nlohmann::json::parse(in);
+  Result<Manifest> m = ManifestFromJson(golden, std::string(64, 'a'));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_EQ(m->tables.size(), 2u);
+  const TableEntry& comments = m->tables[0];
+  ASSERT_EQ(comments.parts.size(), 6u);
+  EXPECT_EQ(comments.parts[0].page, 0u);
+  EXPECT_EQ(comments.parts[0].offset, 0u);
+  EXPECT_EQ(comments.parts[1].page, 8192u);
+  EXPECT_EQ(comments.parts[1].offset, 67108112u);
+  EXPECT_EQ(comments.parts[5].page, 40960u);
+  EXPECT_EQ(comments.content.bytes, 359659011u);
+  EXPECT_TRUE(m->tables[1].parts.empty());
+  EXPECT_EQ(ManifestToJson(*m), golden);
+
+  // Parts out of order, or past the end of the stream, make the manifest malformed.
+  for (const char* broken :
+       {R"([{"page": 8192, "offset": 0}])",
+        R"([{"page": 0, "offset": 0}, {"page": 0, "offset": 10}])",
+        R"([{"page": 0, "offset": 0}, {"page": 8, "offset": 999999999999}])"}) {
+    nlohmann::json bad = golden;
+    bad["tables"][0]["parts"] = nlohmann::json::parse(broken);
+    Result<Manifest> refused = ManifestFromJson(bad, std::string(64, 'a'));
+    ASSERT_FALSE(refused.ok()) << broken;
+    EXPECT_EQ(refused.status().code(), StatusCode::kDataLoss);
+    EXPECT_NE(refused.status().message().find("parts of table 'comments'"), std::string::npos)
+        << refused.status().ToString();
   }
 }
 

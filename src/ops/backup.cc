@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "base/units.h"
@@ -36,72 +37,151 @@ std::vector<ColumnInfo> StoredColumns(const TableInfo& table) {
   return columns;
 }
 
-// Streams one table into the repository, reporting progress to `meter` as it goes.
-// `reference` (may be null): the table's stream in the instance's previous backup, against
-// which changed chunks are stored as deltas.
-Result<TableEntry> BackupTable(Repository* repo, ReadSnapshot* snapshot, const TableInfo& info,
-                               const PlannedTable& planned, const StreamRef* reference,
-                               ProgressMeter* meter, CancellationToken* cancel) {
-  meter->StartItem(info.name);
-  StreamWriter writer(repo, reference);
+// One included table of a backup: its parts are read on whichever readers are free, and the
+// table's stream is joined from them in order as they finish.
+struct TableJob {
+  const PlannedTable* planned = nullptr;
+  const TableInfo* info = nullptr;
+  const TableEntry* previous = nullptr;  // the table in the instance's previous backup, if any
+  std::vector<TablePart> parts;
+
+  std::mutex mu;
+  size_t started = 0;
+  // A table read in parts: the parts that finished before those ahead of them, and the
+  // writer of the whole stream, which takes the parts' blob ids in order.
+  struct FinishedPart {
+    std::vector<std::string> ids;
+    uint64_t bytes = 0;
+    uint64_t rows = 0;
+  };
+  std::vector<std::optional<FinishedPart>> waiting;
+  size_t joined = 0;
+  std::unique_ptr<StreamWriter> whole;
+  TableEntry entry;
+};
+
+// Where the previous backup's stream of the table reached `page`, for the deltas of the part
+// that starts there; nullopt when that backup did not start a part at that page.
+std::optional<uint64_t> ReferenceOffset(const TableEntry& previous, uint64_t page) {
+  if (page == 0) return 0;
+  for (const TablePartStart& p : previous.parts) {
+    if (p.page == page) return p.offset;
+  }
+  return std::nullopt;
+}
+
+// Reads part `index` of `job` through `snapshot` into the repository; the part that completes
+// the table fills in its entry.
+Status BackupPart(Repository* repo, ReadSnapshot* snapshot, TableJob* job, size_t index,
+                  ProgressMeter* meter, CancellationToken* cancel) {
+  const TableInfo& info = *job->info;
+  const TablePart& part = job->parts[index];
+  {
+    std::lock_guard<std::mutex> lock(job->mu);
+    if (job->started++ == 0) meter->StartItem(info.name);
+  }
+  const StreamRef* reference = job->previous ? &job->previous->content : nullptr;
+  const bool split = job->parts.size() > 1;
+  std::optional<uint64_t> offset = 0;
+  if (split && reference) offset = ReferenceOffset(*job->previous, part.first_page);
+  std::unique_ptr<StreamWriter> writer =
+      split ? std::make_unique<StreamWriter>(
+                  repo, StreamWriter::PartOptions{offset ? reference : nullptr, offset.value_or(0)})
+            : std::make_unique<StreamWriter>(repo, reference);
   TableStreamStats reported;
   auto report = [&](const TableStreamStats& s) {
     meter->Add(s.bytes - reported.bytes, s.rows - reported.rows);
     reported = s;
   };
-  LB_ASSIGN_OR_RETURN(TableStreamStats stats, snapshot->StreamTable(info, &writer, cancel, report));
-  LB_ASSIGN_OR_RETURN(StreamRef ref, writer.Finish());
+  LB_ASSIGN_OR_RETURN(TableStreamStats stats,
+                      snapshot->StreamTablePart(info, part, writer.get(), cancel, report));
+  LB_ASSIGN_OR_RETURN(StreamRef ref, writer->Finish());
   report(stats);
+
+  std::lock_guard<std::mutex> lock(job->mu);
+  TableEntry& entry = job->entry;
+  if (!split) {
+    entry.content = std::move(ref);
+  } else {
+    job->waiting[index] = TableJob::FinishedPart{writer->TakeIds(), stats.bytes, stats.rows};
+    if (!job->whole) job->whole = std::make_unique<StreamWriter>(repo);
+    for (; job->joined < job->parts.size() && job->waiting[job->joined]; ++job->joined) {
+      TableJob::FinishedPart& done = *job->waiting[job->joined];
+      entry.parts.push_back({job->parts[job->joined].first_page, entry.bytes});
+      LB_RETURN_IF_ERROR(job->whole->AppendIds(done.ids, done.bytes));
+      entry.bytes += done.bytes;
+      entry.rows += done.rows;
+      job->waiting[job->joined].reset();
+    }
+    if (job->joined < job->parts.size()) return OkStatus();
+    LB_ASSIGN_OR_RETURN(entry.content, job->whole->Finish());
+  }
   meter->FinishItem();
-  TableEntry entry;
+  const PlannedTable& planned = *job->planned;
   entry.name = info.name;
   entry.kind = planned.kind;
   entry.rowid = info.rowid;
-  entry.rows = stats.rows;
-  entry.bytes = stats.bytes;
+  if (!split) {
+    entry.rows = stats.rows;
+    entry.bytes = stats.bytes;
+  }
   entry.ddl = info.ddl;
   entry.columns = StoredColumns(info);
-  entry.content = std::move(ref);
-  return entry;
+  return OkStatus();
 }
 
 // Backs up `tables` with up to `readers` snapshots at once (the given one plus forks of it),
-// largest tables first; the entries come back in the order of `tables`.
-Result<std::vector<TableEntry>> BackupTables(Repository* repo, ReadSnapshot* snapshot,
-                                             const InstanceSchema& schema,
-                                             const std::vector<const PlannedTable*>& tables,
-                                             const std::map<std::string, StreamRef>& references,
-                                             int readers, ProgressMeter* meter,
-                                             CancellationToken* cancel) {
+// largest tables first, each in the parts the snapshot splits it into; the entries come back
+// in the order of `tables`.
+Result<std::vector<TableEntry>> BackupTables(
+    Repository* repo, ReadSnapshot* snapshot, const InstanceSchema& schema,
+    const std::vector<const PlannedTable*>& tables,
+    const std::map<std::string, const TableEntry*>& previous, int readers, ProgressMeter* meter,
+    CancellationToken* cancel) {
   std::vector<std::unique_ptr<ReadSnapshot>> forks;
-  const size_t wanted = std::min<size_t>(static_cast<size_t>(std::max(readers, 1)), tables.size());
-  while (forks.size() + 1 < wanted) {
-    LB_ASSIGN_OR_RETURN(std::unique_ptr<ReadSnapshot> fork, snapshot->Fork());
-    if (!fork) break;
-    forks.push_back(std::move(fork));
-  }
+  std::vector<ReadSnapshot*> readers_of = {snapshot};
+  const size_t most = static_cast<size_t>(std::max(readers, 1));
+  auto fork_up_to = [&](size_t wanted) -> Status {
+    while (readers_of.size() < std::min(most, wanted)) {
+      LB_ASSIGN_OR_RETURN(std::unique_ptr<ReadSnapshot> fork, snapshot->Fork());
+      if (!fork) break;
+      forks.push_back(std::move(fork));
+      readers_of.push_back(forks.back().get());
+    }
+    return OkStatus();
+  };
+  LB_RETURN_IF_ERROR(fork_up_to(tables.size()));
+
+  std::vector<TableJob> jobs(tables.size());
+  Status split = RunOnWorkers(readers_of.size(), jobs.size(), [&](size_t worker, size_t k) {
+    TableJob& job = jobs[k];
+    job.planned = tables[k];
+    job.info = FindInfo(schema, tables[k]->name);
+    auto found = previous.find(tables[k]->name);
+    if (found != previous.end()) job.previous = found->second;
+    LB_ASSIGN_OR_RETURN(job.parts, readers_of[worker]->SplitTable(*job.info));
+    job.waiting.resize(job.parts.size());
+    return OkStatus();
+  });
+  LB_RETURN_IF_ERROR(split);
   std::vector<size_t> order(tables.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return tables[a]->estimated_bytes > tables[b]->estimated_bytes;
   });
-
-  std::vector<ReadSnapshot*> readers_of = {snapshot};
-  for (auto& fork : forks) readers_of.push_back(fork.get());
-  std::vector<std::optional<TableEntry>> entries(tables.size());
-  Status status = RunOnWorkers(readers_of.size(), order.size(), [&](size_t worker, size_t k) {
+  std::vector<std::pair<size_t, size_t>> items;  // (job, part)
+  for (size_t j : order) {
+    for (size_t p = 0; p < jobs[j].parts.size(); ++p) items.emplace_back(j, p);
+  }
+  LB_RETURN_IF_ERROR(fork_up_to(items.size()));  // parts of few tables keep more readers busy
+  Status read = RunOnWorkers(readers_of.size(), items.size(), [&](size_t worker, size_t k) {
     LB_RETURN_IF_ERROR(cancel->Check());
-    const PlannedTable& planned = *tables[order[k]];
-    auto reference = references.find(planned.name);
-    LB_ASSIGN_OR_RETURN(
-        entries[order[k]],
-        BackupTable(repo, readers_of[worker], *FindInfo(schema, planned.name), planned,
-                    reference == references.end() ? nullptr : &reference->second, meter, cancel));
-    return OkStatus();
+    return BackupPart(repo, readers_of[worker], &jobs[items[k].first], items[k].second, meter,
+                      cancel);
   });
-  LB_RETURN_IF_ERROR(status);
+  LB_RETURN_IF_ERROR(read);
   std::vector<TableEntry> out;
-  for (std::optional<TableEntry>& e : entries) out.push_back(std::move(*e));
+  for (TableJob& job : jobs) out.push_back(std::move(job.entry));
   return out;
 }
 
@@ -229,10 +309,10 @@ Result<BackupOutcome> BackupFromSnapshot(Repository* repo, ReadSnapshot* snapsho
   SnapshotFilter same_instance;
   same_instance.instance = request.instance;
   LB_ASSIGN_OR_RETURN(std::vector<Manifest> previous, ListManifests(repo, same_instance));
-  std::map<std::string, StreamRef> references;
+  std::map<std::string, const TableEntry*> references;
   for (auto it = previous.rbegin(); it != previous.rend(); ++it) {
     if (it->source_kind != source_kind) continue;
-    for (const TableEntry& t : it->tables) references.emplace(t.name, t.content);
+    for (const TableEntry& t : it->tables) references.emplace(t.name, &t);
   }
   const int readers = request.readers > 0
                           ? request.readers

@@ -92,11 +92,12 @@ class Reader {
   bool ok() const { return error_.empty(); }
   Status status() const { return DataLossError(what_ + ": " + error_); }
 
- private:
   const json* Fail(std::string message) {
     if (error_.empty()) error_ = std::move(message);
     return nullptr;
   }
+
+ private:
   std::string what_;
   std::string error_;
 };
@@ -136,14 +137,18 @@ json ManifestToJson(const Manifest& m) {
                          {"default", c.default_sql ? json(*c.default_sql) : json(nullptr)},
                          {"pk", c.pk_position}});
     }
-    tables.push_back({{"name", t.name},
-                      {"kind", t.kind},
-                      {"rowid", t.rowid},
-                      {"rows", t.rows},
-                      {"bytes", t.bytes},
-                      {"ddl", t.ddl},
-                      {"columns", columns},
-                      {"content", StreamToJson(t.content)}});
+    json table = {{"name", t.name},     {"kind", t.kind},
+                  {"rowid", t.rowid},   {"rows", t.rows},
+                  {"bytes", t.bytes},   {"ddl", t.ddl},
+                  {"columns", columns}, {"content", StreamToJson(t.content)}};
+    if (!t.parts.empty()) {
+      json parts = json::array();
+      for (const TablePartStart& p : t.parts) {
+        parts.push_back({{"page", p.page}, {"offset", p.offset}});
+      }
+      table["parts"] = std::move(parts);
+    }
+    tables.push_back(std::move(table));
   }
   json objects = json::array();
   for (const SchemaObject& o : m.schema_objects) {
@@ -244,6 +249,16 @@ Result<Manifest> ManifestFromJson(const json& j, const std::string& id) {
       table.columns.push_back(std::move(column));
     }
     table.content = r.Stream(t, "content");
+    for (const json& p : r.Array(t, "parts", true)) {
+      const TablePartStart part{r.Unsigned(p, "page"), r.Unsigned(p, "offset")};
+      const bool in_order = table.parts.empty() ? part.page == 0 && part.offset == 0
+                                                : part.page > table.parts.back().page &&
+                                                      part.offset >= table.parts.back().offset;
+      if (r.ok() && (!in_order || part.offset > table.bytes)) {
+        r.Fail("the parts of table '" + table.name + "' are out of order");
+      }
+      table.parts.push_back(part);
+    }
     m.tables.push_back(std::move(table));
   }
   for (const json& o : r.Array(j, "schema_objects", true)) {

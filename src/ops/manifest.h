@@ -18,6 +18,13 @@
 
 namespace lifeboat {
 
+// Where one part of a table read in parts begins (FORMAT.md §10): its first heap page and the
+// offset of its first byte in the table's stream.
+struct TablePartStart {
+  uint64_t page = 0;
+  uint64_t offset = 0;
+};
+
 struct TableEntry {
   std::string name;
   std::string kind;  // "metadata" or "data"
@@ -27,6 +34,7 @@ struct TableEntry {
   std::string ddl;
   std::vector<ColumnInfo> columns;
   StreamRef content;
+  std::vector<TablePartStart> parts;  // empty when the table was read whole
 
   // The TableInfo a Source needs to recreate or refill this table.
   TableInfo ToTableInfo() const;

@@ -421,6 +421,69 @@ TEST_F(RepositoryTest, DeltasFollowAStreamThatShrinksAllAlong) {
   EXPECT_EQ(ReadBack(repo.get(), *second), shrunk);
 }
 
+// A stream written in two parts (a table read in two page ranges at once, joined in order):
+// it reads back as the whole, and a changed version's second part finds its deltas only when
+// it is told where the same part began in the reference.
+TEST_F(RepositoryTest, AStreamWrittenInPartsFindsTheDeltasOfEachPartAtItsReferenceOffset) {
+  const std::string data = TestBytes(4 << 20, 11);
+  std::string edited = data;
+  for (size_t pos = 10000; pos + 64 < edited.size(); pos += 20000) {
+    edited.replace(pos, 40, "an edited row, forty bytes long........");
+  }
+  const size_t split = 2 << 20;
+  // Writes `text` as two parts split at `split`; the second part's bytes belong at
+  // `second_offset` of `reference`.
+  auto write_in_parts = [&](Repository* repo, const std::string& text, const StreamRef* reference,
+                            uint64_t second_offset) {
+    StreamWriter first_part(repo, StreamWriter::PartOptions{reference, 0});
+    StreamWriter second_part(repo, StreamWriter::PartOptions{reference, second_offset});
+    EXPECT_TRUE(second_part.Write(std::string_view(text).substr(split)).ok());
+    EXPECT_TRUE(first_part.Write(std::string_view(text).substr(0, split)).ok());
+    Result<StreamRef> second_ref = second_part.Finish();
+    Result<StreamRef> first_ref = first_part.Finish();
+    EXPECT_TRUE(first_ref.ok() && second_ref.ok());
+    EXPECT_TRUE(first_ref->trees.empty()) << "a part writes no tree";
+    StreamWriter whole(repo);
+    EXPECT_TRUE(whole.AppendIds(first_part.TakeIds(), first_ref->bytes).ok());
+    EXPECT_TRUE(whole.AppendIds(second_part.TakeIds(), second_ref->bytes).ok());
+    Result<StreamRef> joined = whole.Finish();
+    EXPECT_TRUE(joined.ok());
+    EXPECT_EQ(joined->blobs, first_ref->blobs + second_ref->blobs);
+    EXPECT_TRUE(repo->Flush().ok());
+    return *joined;
+  };
+  StreamRef first;
+  {
+    auto repo = OpenRepo();
+    first = write_in_parts(repo.get(), data, nullptr, 0);
+    EXPECT_EQ(first.bytes, data.size());
+  }
+  MemoryObjectStore copy;
+  ASSERT_TRUE(
+      store_
+          .List("",
+                [&](const ObjectInfo& info) { return copy.Put(info.key, *store_.Get(info.key)); })
+          .ok());
+  SessionStats at_zero;
+  {
+    auto repo = OpenRepo(&copy);
+    write_in_parts(repo.get(), edited, &first, 0);
+    at_zero = repo->session_stats();
+  }
+  auto repo = OpenRepo();
+  const StreamRef second = write_in_parts(repo.get(), edited, &first, split);
+  const SessionStats at_offset = repo->session_stats();
+  // Both find the first part's deltas; only the second finds the second part's.
+  EXPECT_LT(at_offset.stored_bytes * 5, at_zero.stored_bytes)
+      << "at the offset: " << at_offset.stored_bytes << " bytes, at 0: " << at_zero.stored_bytes;
+  std::cout << "[ INFO     ] the edited stream in two parts took " << at_offset.stored_bytes
+            << " bytes with the second part's reference offset, " << at_zero.stored_bytes
+            << " without\n";
+  auto reopened = OpenRepo();
+  EXPECT_EQ(ReadBack(reopened.get(), first), data);
+  EXPECT_EQ(ReadBack(reopened.get(), second), edited);
+}
+
 // Row-like text: repetitive enough that zstd's higher levels find more than its fastest.
 std::string RowText(size_t rows, uint64_t seed) {
   static const char* const kWords[] = {"open",   "closed", "review",  "blocked",

@@ -56,6 +56,13 @@ StreamWriter::StreamWriter(BlobStore* store, const StreamRef* reference) : store
                                       [this](std::string_view chunk) { return SaveTree(chunk); });
 }
 
+StreamWriter::StreamWriter(BlobStore* store, const PartOptions& part)
+    : StreamWriter(store, part.reference) {
+  part_ = true;
+  position_ = part.reference_offset;
+  skip_to_ = part.reference_offset > kSearchBytes ? part.reference_offset - kSearchBytes : 0;
+}
+
 StreamWriter::~StreamWriter() = default;
 
 Status StreamWriter::Write(std::string_view data) {
@@ -82,7 +89,9 @@ void StreamWriter::FillWindow(uint64_t offset) {
       reference_.reset();
       break;
     }
-    window_.push_back(ReferenceChunk{std::move(**id), window_end_, *size, std::nullopt});
+    if (window_end_ + *size > skip_to_) {
+      window_.push_back(ReferenceChunk{std::move(**id), window_end_, *size, std::nullopt});
+    }
     window_end_ += *size;
   }
 }
@@ -182,7 +191,18 @@ Status StreamWriter::SaveData(std::string_view chunk) {
   if (referenced) Step(saved, chunk.size());
   ++ref_.blobs;
   LB_RETURN_IF_ERROR(Count(saved, chunk.size()));
+  if (part_) {
+    ids_.push_back(saved.id);
+    return OkStatus();
+  }
   return tree_chunker_->Write(saved.id);
+}
+
+Status StreamWriter::AppendIds(const std::vector<std::string>& ids, uint64_t bytes) {
+  ref_.bytes += bytes;
+  ref_.blobs += ids.size();
+  for (const std::string& id : ids) LB_RETURN_IF_ERROR(tree_chunker_->Write(id));
+  return OkStatus();
 }
 
 Status StreamWriter::SaveTree(std::string_view chunk) {

@@ -59,13 +59,29 @@ class StreamWriter : public ByteSink {
   // the bases are the reference chunks that overlap those bytes. Only new chunks cost reads of
   // the reference.
   explicit StreamWriter(BlobStore* store, const StreamRef* reference = nullptr);
+
+  // A part of a stream, written on its own (one range of a table read beside the others):
+  // `reference_offset` is where in the reference the part's first byte belongs (where the same
+  // part began in the earlier backup), and the data blobs' ids are kept for TakeIds instead of
+  // being written into trees. Another writer joins the parts with AppendIds.
+  struct PartOptions {
+    const StreamRef* reference = nullptr;
+    uint64_t reference_offset = 0;
+  };
+  StreamWriter(BlobStore* store, const PartOptions& part);
   ~StreamWriter() override;
   StreamWriter(const StreamWriter&) = delete;
   StreamWriter& operator=(const StreamWriter&) = delete;
 
   Status Write(std::string_view data) override;
-  // Flushes the last chunks and returns the reference. The writer is spent afterwards.
+  // Adds the data blobs of a part written by another writer (TakeIds) and its length: a
+  // writer given parts this way takes no Write.
+  Status AppendIds(const std::vector<std::string>& ids, uint64_t bytes);
+  // Flushes the last chunks and returns the reference (a part's has no trees). The writer is
+  // spent afterwards.
   Result<StreamRef> Finish();
+  // A part's data blob ids, in order, after Finish.
+  std::vector<std::string> TakeIds() { return std::move(ids_); }
   const StreamWriteStats& stats() const { return stats_; }
 
  private:
@@ -95,9 +111,12 @@ class StreamWriter : public ByteSink {
   std::unique_ptr<StreamIds> reference_;
   std::deque<ReferenceChunk> window_;  // reference chunks around position_
   uint64_t window_end_ = 0;            // where the last chunk in the window ends
+  uint64_t skip_to_ = 0;               // reference chunks that end before this are not kept
   uint64_t position_ = 0;              // where in the reference the next byte belongs
   std::optional<uint64_t> located_;    // where the chunk being saved starts, if it is new
   StreamRef ref_;
+  bool part_ = false;             // keeps ids_ instead of writing trees
+  std::vector<std::string> ids_;  // a part's data blob ids
   StreamWriteStats stats_;
   std::unique_ptr<StreamChunker> data_chunker_;
   std::unique_ptr<StreamChunker> tree_chunker_;

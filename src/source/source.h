@@ -83,6 +83,15 @@ struct TableStreamStats {
   uint64_t bytes = 0;  // bytes of row stream written
 };
 
+// A range of a table's rows that can be read on its own, so that one large table is read by
+// several snapshots at once (PostgreSQL: the rows on heap pages [first_page, end_page)). The
+// row streams of a table's parts, concatenated in order, are its row stream.
+struct TablePart {
+  uint64_t first_page = 0;
+  std::optional<uint64_t> end_page;  // nullopt: to the end of the table
+  bool whole() const { return first_page == 0 && !end_page; }
+};
+
 // A consistent, read-only view of the instance at one point in time.
 class ReadSnapshot {
  public:
@@ -99,6 +108,20 @@ class ReadSnapshot {
   virtual Result<TableStreamStats> StreamTable(
       const TableInfo& table, ByteSink* out, CancellationToken* cancel,
       const std::function<void(const TableStreamStats&)>& on_progress) = 0;
+  // The parts `table` may be read in, in order (FORMAT.md section 10, "parts"): one whole
+  // part unless the driver can read ranges of a table on their own.
+  virtual Result<std::vector<TablePart>> SplitTable(const TableInfo& table) {
+    (void)table;
+    return std::vector<TablePart>{TablePart{}};
+  }
+  // StreamTable for one part of those SplitTable gave.
+  virtual Result<TableStreamStats> StreamTablePart(
+      const TableInfo& table, const TablePart& part, ByteSink* out, CancellationToken* cancel,
+      const std::function<void(const TableStreamStats&)>& on_progress) {
+    if (!part.whole())
+      return UnimplementedError("table " + table.name + " cannot be read in parts");
+    return StreamTable(table, out, cancel, on_progress);
+  }
   virtual Result<std::vector<SequenceValue>> ReadSequences(
       const std::vector<std::string>& tables) = 0;
   // Another snapshot of the same point in time on a connection of its own, so that tables can

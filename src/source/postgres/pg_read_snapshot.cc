@@ -56,6 +56,7 @@ Result<std::unique_ptr<ReadSnapshot>> PgReadSnapshot::Fork() {
   fork->owned_ = std::move(conn);
   fork->catalog_ = catalog_;
   fork->large_values_ = large_values_;
+  fork->part_pages_ = part_pages_;
   return std::unique_ptr<ReadSnapshot>(std::move(fork));
 }
 
@@ -111,33 +112,90 @@ Result<uint64_t> PgReadSnapshot::EstimateSize(const TableInfo& table) {
 Result<TableStreamStats> PgReadSnapshot::StreamTable(
     const TableInfo& table, ByteSink* out, CancellationToken* cancel,
     const std::function<void(const TableStreamStats&)>& on_progress) {
-  LB_ASSIGN_OR_RETURN(const PgTable* found, Find(table.name));
+  return StreamTablePart(table, TablePart{}, out, cancel, on_progress);
+}
+
+namespace {
+
+std::vector<ColumnInfo> StoredColumns(const TableInfo& table) {
   std::vector<ColumnInfo> stored;
   for (const ColumnInfo& c : table.columns) {
     if (!c.hidden) stored.push_back(c);
   }
+  return stored;
+}
+
+std::string PageTid(uint64_t page) {
+  return PgQuoteString("(" + std::to_string(page) + ",0)");
+}
+
+}  // namespace
+
+Result<std::vector<TablePart>> PgReadSnapshot::SplitTable(const TableInfo& table) {
+  std::vector<TablePart> parts = {TablePart{}};
+  // Before PostgreSQL 14 a ctid range is a filter on a scan of the whole table.
+  if (conn_->server_version() < 140000 || part_pages_ == 0) return parts;
+  LB_ASSIGN_OR_RETURN(const PgTable* found, Find(table.name));
+  if (found->partitioned) return parts;
+  LB_ASSIGN_OR_RETURN(
+      PgResult size,
+      conn_->Query("SELECT pg_relation_size($1::oid) / current_setting('block_size')::bigint",
+                   "measuring table " + table.name, {found->oid}));
+  const uint64_t pages = static_cast<uint64_t>(size.GetInt64(0, 0));
+  if (pages <= part_pages_) return parts;
   LB_ASSIGN_OR_RETURN(std::vector<PgSlicedColumn> sliced,
-                      FindLargeValueColumns(conn_, *found, stored, large_values_));
-  if (!sliced.empty()) {
-    return StreamTableWithLargeValues(conn_, *found, stored, sliced, large_values_, out, cancel,
-                                      kProgressRows, on_progress);
+                      FindLargeValueColumns(conn_, *found, StoredColumns(table), large_values_));
+  if (!sliced.empty()) return parts;
+  parts.clear();
+  // The last part is open-ended: pages added after the size was read hold no row the snapshot
+  // sees, but the part reads them all the same.
+  for (uint64_t first = 0; first < pages; first += part_pages_) {
+    TablePart part{first, first + part_pages_};
+    if (first + part_pages_ >= pages) part.end_page.reset();
+    parts.push_back(part);
   }
+  return parts;
+}
+
+Result<TableStreamStats> PgReadSnapshot::StreamTablePart(
+    const TableInfo& table, const TablePart& part, ByteSink* out, CancellationToken* cancel,
+    const std::function<void(const TableStreamStats&)>& on_progress) {
+  LB_ASSIGN_OR_RETURN(const PgTable* found, Find(table.name));
   const std::string columns = PgCopyColumns(table);
-  // COPY reads a partitioned table only through a query.
-  std::string sql = found->partitioned
-                        ? "COPY (SELECT " + columns.substr(1, columns.size() - 2) + " FROM " +
-                              found->Qualified() + ") TO STDOUT"
-                        : "COPY " + found->Qualified() + " " + columns + " TO STDOUT";
+  std::string sql;
+  if (part.whole()) {
+    const std::vector<ColumnInfo> stored = StoredColumns(table);
+    LB_ASSIGN_OR_RETURN(std::vector<PgSlicedColumn> sliced,
+                        FindLargeValueColumns(conn_, *found, stored, large_values_));
+    if (!sliced.empty()) {
+      return StreamTableWithLargeValues(conn_, *found, stored, sliced, large_values_, out, cancel,
+                                        kProgressRows, on_progress);
+    }
+    // COPY reads a partitioned table only through a query.
+    sql = found->partitioned ? "COPY (SELECT " + columns.substr(1, columns.size() - 2) + " FROM " +
+                                   found->Qualified() + ") TO STDOUT"
+                             : "COPY " + found->Qualified() + " " + columns + " TO STDOUT";
+  } else {
+    // SplitTable left tables with large values and partitioned ones whole. ONLY: an
+    // inheritance parent's COPY holds its own rows, not its children's.
+    sql = "COPY (SELECT " + columns.substr(1, columns.size() - 2) + " FROM ONLY " +
+          found->Qualified() + " WHERE ctid >= " + PageTid(part.first_page) +
+          (part.end_page ? " AND ctid < " + PageTid(*part.end_page) : "") + ") TO STDOUT";
+  }
+  const std::string action =
+      part.whole()
+          ? "reading table " + table.name
+          : "reading table " + table.name + " from page " + std::to_string(part.first_page) +
+                (part.end_page ? " to page " + std::to_string(*part.end_page) : "");
   TableStreamStats stats;
-  LB_RETURN_IF_ERROR(
-      conn_->CopyOut(sql, "reading table " + table.name, cancel, [&](std::string_view row) {
-        Status written = out->Write(row);
-        if (!written.ok()) return written;
-        ++stats.rows;
-        stats.bytes += row.size();
-        if (on_progress && stats.rows % kProgressRows == 0) on_progress(stats);
-        return OkStatus();
-      }));
+  LB_RETURN_IF_ERROR(conn_->CopyOut(sql, action, cancel, [&](std::string_view row) {
+    Status written = out->Write(row);
+    if (!written.ok()) return written;
+    ++stats.rows;
+    stats.bytes += row.size();
+    if (on_progress && stats.rows % kProgressRows == 0) on_progress(stats);
+    return OkStatus();
+  }));
   return stats;
 }
 

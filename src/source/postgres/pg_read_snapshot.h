@@ -10,6 +10,11 @@
 // is read through its parent, partition after partition. Generated columns are left out. A
 // table that holds values over 8 MiB is read through a cursor with those values fetched in
 // slices (pg_large_values.h), which writes the same bytes with bounded memory.
+// On PostgreSQL 14 and newer a table of more than part_pages() heap pages is read in parts of
+// that many pages (SplitTable), each `COPY (SELECT stored columns FROM ONLY table WHERE ctid
+// >= '(first,0)' AND ctid < '(end,0)') TO STDOUT`, a TID range scan that reads only those
+// pages; the parts' streams, in order, are the bytes of the whole table's COPY. Partitioned
+// tables and tables read through a cursor stay whole.
 // The version query runs inside a savepoint, so that a failing one does not end the snapshot.
 //
 // Thread-safety: one thread at a time, except DumpSchema, which may run on another thread while
@@ -47,6 +52,10 @@ class PgReadSnapshot : public ReadSnapshot {
   Result<TableStreamStats> StreamTable(
       const TableInfo& table, ByteSink* out, CancellationToken* cancel,
       const std::function<void(const TableStreamStats&)>& on_progress) override;
+  Result<std::vector<TablePart>> SplitTable(const TableInfo& table) override;
+  Result<TableStreamStats> StreamTablePart(
+      const TableInfo& table, const TablePart& part, ByteSink* out, CancellationToken* cancel,
+      const std::function<void(const TableStreamStats&)>& on_progress) override;
   Result<std::vector<SequenceValue>> ReadSequences(const std::vector<std::string>& tables) override;
   // pg_dump --schema-only of the instance's schemas, pre-data and post-data, on the exported
   // snapshot, without owners and privileges (roles belong to the cluster, not the database).
@@ -59,6 +68,11 @@ class PgReadSnapshot : public ReadSnapshot {
   // Tables with values above these limits are read in slices (pg_large_values.h); forks
   // inherit them.
   void set_large_value_limits(const PgLargeValueLimits& limits) { large_values_ = limits; }
+  // Heap pages per part of a split table (64 MiB of 8 KiB pages); forks inherit it. Fixed, so
+  // that consecutive backups split a table at the same pages (FORMAT.md section 10).
+  static constexpr uint64_t kPartPages = 8192;
+  void set_part_pages(uint64_t pages) { part_pages_ = pages; }
+  uint64_t part_pages() const { return part_pages_; }
 
   // The exported snapshot's name ("" for a borrowing snapshot).
   const std::string& exported() const { return exported_; }
@@ -81,6 +95,7 @@ class PgReadSnapshot : public ReadSnapshot {
   std::function<Result<std::unique_ptr<PgConnection>>()> connect_;
   std::optional<PgCatalog> catalog_;
   PgLargeValueLimits large_values_;
+  uint64_t part_pages_ = kPartPages;
 };
 
 // The pg_dump to run against a server of `server_version` (PQserverVersion): the newest

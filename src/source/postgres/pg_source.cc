@@ -69,7 +69,8 @@ Result<std::unique_ptr<PgSource>> PgSource::Open(const std::string& url, Options
   connect.described = std::move(options.described);
   connect.application_name = std::move(options.label);
   return std::unique_ptr<PgSource>(new PgSource(std::move(connect), std::move(options.on_notice),
-                                                options.large_values, options.clone_connections));
+                                                options.large_values, options.clone_connections,
+                                                options.part_pages));
 }
 
 Result<std::unique_ptr<PgConnection>> PgSource::Connect() const {
@@ -114,6 +115,7 @@ Result<std::unique_ptr<ReadSnapshot>> PgSource::BeginRead() {
       PgReadSnapshot::Begin(std::move(conn), options_.schemas,
                             [options = options_] { return PgConnection::Connect(options); }));
   snapshot->set_large_value_limits(large_values_);
+  snapshot->set_part_pages(part_pages_);
   return std::unique_ptr<ReadSnapshot>(std::move(snapshot));
 }
 

@@ -21,6 +21,7 @@
 
 #include "source/postgres/pg_connection.h"
 #include "source/postgres/pg_large_values.h"
+#include "source/postgres/pg_read_snapshot.h"
 #include "source/source.h"
 
 namespace lifeboat {
@@ -37,6 +38,8 @@ class PgSource : public Source {
     // Connections a clone into empty schemas loads and indexes with (pg_restore_transaction.h);
     // 0: one per core. 1 keeps every clone one transaction.
     int clone_connections = 0;
+    // Heap pages per part of a table read in parts (pg_read_snapshot.h); 0: never split.
+    uint64_t part_pages = PgReadSnapshot::kPartPages;
   };
   // Does not connect: the first Begin* does.
   static Result<std::unique_ptr<PgSource>> Open(const std::string& url, Options options);
@@ -62,16 +65,18 @@ class PgSource : public Source {
 
  private:
   PgSource(PgConnectOptions options, std::function<void(const std::string&)> on_notice,
-           PgLargeValueLimits large_values, int clone_connections)
+           PgLargeValueLimits large_values, int clone_connections, uint64_t part_pages)
       : options_(std::move(options)),
         on_notice_(std::move(on_notice)),
         large_values_(large_values),
-        clone_connections_(clone_connections) {}
+        clone_connections_(clone_connections),
+        part_pages_(part_pages) {}
 
   const PgConnectOptions options_;
   const std::function<void(const std::string&)> on_notice_;
   const PgLargeValueLimits large_values_;
   const int clone_connections_;
+  const uint64_t part_pages_;
 };
 
 // Splits Lifeboat's `schema` parameter off a libpq URL: `url` without it, and the schemas

@@ -52,9 +52,11 @@ class PgSourceTest : public ::testing::Test {
   static PgTestServer& server() { return PgTestServer::Shared(); }
 
   std::unique_ptr<PgSource> Open(const std::string& url, const std::string& label = "test",
-                                 const PgLargeValueLimits& limits = {}) {
+                                 const PgLargeValueLimits& limits = {},
+                                 uint64_t part_pages = PgReadSnapshot::kPartPages) {
     PgSource::Options options;
     options.large_values = limits;
+    options.part_pages = part_pages;
     options.described = url;
     options.label = "lifeboat " + label + " by tester@test-host";
     options.on_notice = [this](const std::string& text) { notices_.push_back(text); };
@@ -534,6 +536,95 @@ TEST_F(PgSourceTest, AnotherSessionsScanDoesNotRotateTheRowOrder) {
   StringSink sink(&rows);
   ASSERT_TRUE((*snapshot)->StreamTable(*table, &sink, &cancel_, nullptr).ok());
   EXPECT_EQ(rows.substr(0, rows.find('\t')), "1");
+}
+
+// A table of 8 KiB pages read in parts of 16 pages: the parts' streams, in order, are the
+// whole table's COPY, each part reads only its pages, and an inheritance parent's parts hold
+// its own rows only, as its COPY does. Partitioned tables and tables with large values stay
+// whole.
+TEST_F(PgSourceTest, ATableReadInPartsGivesTheBytesOfItsWholeCopy) {
+  server().Exec(db_,
+                "CREATE TABLE app.paged (id int PRIMARY KEY, note text);"
+                "INSERT INTO app.paged SELECT g, repeat(chr(65 + g % 26), 180) || E'\\t\\n' "
+                "FROM generate_series(1, 4000) g;"
+                "DELETE FROM app.paged WHERE id % 7 = 0;"
+                "UPDATE app.paged SET note = 'moved' WHERE id % 11 = 0;"
+                "CREATE TABLE app.paged_child (extra int) INHERITS (app.paged);"
+                "INSERT INTO app.paged_child SELECT g, 'child', g FROM generate_series(1, 50) g;");
+  const int64_t pages = Count("SELECT pg_relation_size('app.paged') / 8192");
+  ASSERT_GT(pages, 40);
+  std::unique_ptr<PgSource> source = Open(url_ + "&schema=app,audit", "parts", {}, 16);
+  Result<std::unique_ptr<ReadSnapshot>> snapshot = source->BeginRead();
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  Result<InstanceSchema> schema = (*snapshot)->Describe();
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  const TableInfo* table = FindTable(*schema, "paged");
+  ASSERT_NE(table, nullptr);
+
+  Result<std::vector<TablePart>> parts = (*snapshot)->SplitTable(*table);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  ASSERT_EQ(parts->size(), static_cast<size_t>((pages + 15) / 16));
+  for (size_t i = 0; i < parts->size(); ++i) {
+    EXPECT_EQ((*parts)[i].first_page, 16 * i);
+    if (i + 1 < parts->size()) {
+      EXPECT_EQ((*parts)[i].end_page, std::optional<uint64_t>(16 * (i + 1)));
+    }
+  }
+  EXPECT_FALSE(parts->back().end_page.has_value()) << "the last part is open-ended";
+
+  std::string whole;
+  StringSink whole_sink(&whole);
+  Result<TableStreamStats> whole_stats =
+      (*snapshot)->StreamTable(*table, &whole_sink, &cancel_, nullptr);
+  ASSERT_TRUE(whole_stats.ok()) << whole_stats.status().ToString();
+  EXPECT_EQ(whole_stats->rows, 4000u - 4000u / 7);
+  std::string joined;
+  uint64_t rows = 0;
+  for (const TablePart& part : *parts) {
+    std::string piece;
+    StringSink sink(&piece);
+    Result<TableStreamStats> stats =
+        (*snapshot)->StreamTablePart(*table, part, &sink, &cancel_, nullptr);
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    EXPECT_GT(stats->rows, 0u) << "part from page " << part.first_page;
+    EXPECT_EQ(stats->bytes, piece.size());
+    rows += stats->rows;
+    joined += piece;
+  }
+  EXPECT_EQ(rows, whole_stats->rows);
+  EXPECT_TRUE(joined == whole) << "the parts give " << joined.size() << " bytes, COPY "
+                               << whole.size();
+  EXPECT_EQ(joined.find("child"), std::string::npos);
+
+  // Each part reads its own pages, not the whole table.
+  std::unique_ptr<PgConnection> conn = server().Connect(db_);
+  Result<PgResult> plan = conn->Query(
+      "EXPLAIN SELECT id FROM ONLY app.paged WHERE ctid >= '(16,0)' AND ctid < '(32,0)'",
+      "explaining");
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_NE(plan->GetString(0, 0).find("Tid Range Scan"), std::string::npos)
+      << plan->GetString(0, 0);
+
+  // A partitioned table is read through its parent, whole.
+  std::unique_ptr<PgSource> one_page = Open(url_ + "&schema=app,audit", "parts", {}, 1);
+  snapshot->reset();  // ends the read, and its hold on the database
+  snapshot = one_page->BeginRead();
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  parts = (*snapshot)->SplitTable(*FindTable(*schema, "events"));
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  ASSERT_EQ(parts->size(), 1u);
+  EXPECT_TRUE(parts->front().whole());
+  // So is a table whose large values are read through a cursor.
+  PgLargeValueLimits tiny;
+  tiny.value_bytes = 4;
+  std::unique_ptr<PgSource> sliced = Open(url_ + "&schema=app,audit", "parts", tiny, 1);
+  snapshot->reset();
+  snapshot = sliced->BeginRead();
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  parts = (*snapshot)->SplitTable(*table);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  ASSERT_EQ(parts->size(), 1u);
+  EXPECT_TRUE(parts->front().whole());
 }
 
 // Every table read through the large-value path, with limits so small that nearly every text
