@@ -102,6 +102,8 @@ Status BackupPart(Repository* repo, ReadSnapshot* snapshot, TableJob* job, size_
   TableEntry& entry = job->entry;
   if (!split) {
     entry.content = std::move(ref);
+    entry.rows = stats.rows;
+    entry.bytes = stats.bytes;
   } else {
     job->waiting[index] = TableJob::FinishedPart{writer->TakeIds(), stats.bytes, stats.rows};
     if (!job->whole) job->whole = std::make_unique<StreamWriter>(repo);
@@ -121,10 +123,6 @@ Status BackupPart(Repository* repo, ReadSnapshot* snapshot, TableJob* job, size_
   entry.name = info.name;
   entry.kind = planned.kind;
   entry.rowid = info.rowid;
-  if (!split) {
-    entry.rows = stats.rows;
-    entry.bytes = stats.bytes;
-  }
   entry.ddl = info.ddl;
   entry.columns = StoredColumns(info);
   return OkStatus();
