@@ -47,7 +47,8 @@ struct TableJob {
 
   std::mutex mu;
   size_t started = 0;
-  // A table read in parts: the parts that finished before those ahead of them, and the
+  // A table read in parts: the parts that finished before those ahead of them (parts are
+  // about the same size and handed out in order, so about one per reader waits), and the
   // writer of the whole stream, which takes the parts' blob ids in order.
   struct FinishedPart {
     std::vector<std::string> ids;

@@ -255,7 +255,7 @@ Result<Manifest> ManifestFromJson(const json& j, const std::string& id) {
                                                 : part.page > table.parts.back().page &&
                                                       part.offset >= table.parts.back().offset;
       if (r.ok() && (!in_order || part.offset > table.bytes)) {
-        r.Fail("the parts of table '" + table.name + "' are out of order");
+        r.Fail("the parts of table '" + table.name + "' are out of order or past its end");
       }
       table.parts.push_back(part);
     }

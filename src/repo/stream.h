@@ -3,7 +3,8 @@
 //
 // StreamWriter is a ByteSink: write the stream in pieces of any size, then Finish() returns
 // the StreamRef a manifest records. StreamReader is a ByteReader over a StreamRef. Both hold
-// at most one chunk of data and one chunk of ids in memory, whatever the stream's length.
+// at most one chunk of data and one chunk of ids in memory, whatever the stream's length; a
+// writer of a part of a stream (PartOptions) also keeps the part's ids, 32 bytes a chunk.
 //
 // Thread-safety: none (one thread per stream). Ownership: the BlobStore is not owned and must
 // outlive the stream.

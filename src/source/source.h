@@ -118,8 +118,9 @@ class ReadSnapshot {
   virtual Result<TableStreamStats> StreamTablePart(
       const TableInfo& table, const TablePart& part, ByteSink* out, CancellationToken* cancel,
       const std::function<void(const TableStreamStats&)>& on_progress) {
-    if (!part.whole())
+    if (!part.whole()) {
       return UnimplementedError("table " + table.name + " cannot be read in parts");
+    }
     return StreamTable(table, out, cancel, on_progress);
   }
   virtual Result<std::vector<SequenceValue>> ReadSequences(
