@@ -159,6 +159,7 @@ Result<std::vector<TableEntry>> BackupTables(
     auto found = previous.find(tables[k]->name);
     if (found != previous.end()) job.previous = found->second;
     LB_ASSIGN_OR_RETURN(job.parts, readers_of[worker]->SplitTable(*job.info));
+    if (job.parts.empty()) job.parts.push_back(TablePart{});
     job.waiting.resize(job.parts.size());
     return OkStatus();
   });
