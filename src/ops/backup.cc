@@ -29,14 +29,6 @@ const TableInfo* FindInfo(const InstanceSchema& schema, const std::string& name)
   return nullptr;
 }
 
-std::vector<ColumnInfo> StoredColumns(const TableInfo& table) {
-  std::vector<ColumnInfo> columns;
-  for (const ColumnInfo& c : table.columns) {
-    if (!c.hidden) columns.push_back(c);
-  }
-  return columns;
-}
-
 // One included table of a backup: its parts are read on whichever readers are free, and the
 // table's stream is joined from them in order as they finish.
 struct TableJob {

@@ -44,6 +44,14 @@ class RepositoryTest : public ::testing::Test {
     EXPECT_TRUE(repo.ok()) << repo.status().ToString();
     return repo.ok() ? std::move(repo).value() : nullptr;
   }
+  // Every object of the repository into `to`: the same repository, to write into apart.
+  void CopyRepository(MemoryObjectStore* to) {
+    ASSERT_TRUE(
+        store_
+            .List("",
+                  [&](const ObjectInfo& info) { return to->Put(info.key, *store_.Get(info.key)); })
+            .ok());
+  }
   size_t CountObjects(const std::string& prefix) {
     size_t n = 0;
     EXPECT_TRUE(store_
@@ -319,11 +327,7 @@ TEST_F(RepositoryTest, ChangedStreamWrittenAgainstItsReferenceIsStoredAsDeltas) 
   };
   // Without the reference, into a copy of the repository, for comparison.
   MemoryObjectStore copy;
-  ASSERT_TRUE(
-      store_
-          .List("",
-                [&](const ObjectInfo& info) { return copy.Put(info.key, *store_.Get(info.key)); })
-          .ok());
+  CopyRepository(&copy);
   SessionStats alone;
   {
     auto repo = OpenRepo(&copy);
@@ -459,11 +463,7 @@ TEST_F(RepositoryTest, AStreamWrittenInPartsFindsTheDeltasOfEachPartAtItsReferen
     EXPECT_EQ(first.bytes, data.size());
   }
   MemoryObjectStore copy;
-  ASSERT_TRUE(
-      store_
-          .List("",
-                [&](const ObjectInfo& info) { return copy.Put(info.key, *store_.Get(info.key)); })
-          .ok());
+  CopyRepository(&copy);
   SessionStats at_zero;
   {
     auto repo = OpenRepo(&copy);

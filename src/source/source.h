@@ -41,6 +41,15 @@ struct TableInfo {
   uint64_t estimated_bytes = 0;  // filled by EstimateSize
 };
 
+// The columns a table's row stream holds: all but the hidden ones, in order.
+inline std::vector<ColumnInfo> StoredColumns(const TableInfo& table) {
+  std::vector<ColumnInfo> stored;
+  for (const ColumnInfo& c : table.columns) {
+    if (!c.hidden) stored.push_back(c);
+  }
+  return stored;
+}
+
 // Indexes, triggers and views that belong to the tables (recreated on clone).
 struct SchemaObject {
   std::string type;  // "index", "trigger", "view"

@@ -56,6 +56,7 @@ Result<std::unique_ptr<ReadSnapshot>> PgReadSnapshot::Fork() {
   fork->owned_ = std::move(conn);
   fork->catalog_ = catalog_;
   fork->large_values_ = large_values_;
+  fork->sliced_ = sliced_;
   fork->part_pages_ = part_pages_;
   return std::unique_ptr<ReadSnapshot>(std::move(fork));
 }
@@ -117,19 +118,25 @@ Result<TableStreamStats> PgReadSnapshot::StreamTable(
 
 namespace {
 
-std::vector<ColumnInfo> StoredColumns(const TableInfo& table) {
-  std::vector<ColumnInfo> stored;
-  for (const ColumnInfo& c : table.columns) {
-    if (!c.hidden) stored.push_back(c);
-  }
-  return stored;
-}
-
 std::string PageTid(uint64_t page) {
   return PgQuoteString("(" + std::to_string(page) + ",0)");
 }
 
 }  // namespace
+
+Result<std::vector<PgSlicedColumn>> PgReadSnapshot::FindSliced(const PgTable& found,
+                                                               const TableInfo& table) {
+  {
+    std::lock_guard<std::mutex> lock(sliced_->mu);
+    auto known = sliced_->by_table.find(table.name);
+    if (known != sliced_->by_table.end()) return known->second;
+  }
+  LB_ASSIGN_OR_RETURN(std::vector<PgSlicedColumn> sliced,
+                      FindLargeValueColumns(conn_, found, StoredColumns(table), large_values_));
+  std::lock_guard<std::mutex> lock(sliced_->mu);
+  sliced_->by_table[table.name] = sliced;
+  return sliced;
+}
 
 Result<std::vector<TablePart>> PgReadSnapshot::SplitTable(const TableInfo& table) {
   std::vector<TablePart> parts = {TablePart{}};
@@ -143,8 +150,7 @@ Result<std::vector<TablePart>> PgReadSnapshot::SplitTable(const TableInfo& table
                    "measuring table " + table.name, {found->oid}));
   const uint64_t pages = static_cast<uint64_t>(size.GetInt64(0, 0));
   if (pages <= part_pages_) return parts;
-  LB_ASSIGN_OR_RETURN(std::vector<PgSlicedColumn> sliced,
-                      FindLargeValueColumns(conn_, *found, StoredColumns(table), large_values_));
+  LB_ASSIGN_OR_RETURN(std::vector<PgSlicedColumn> sliced, FindSliced(*found, table));
   if (!sliced.empty()) return parts;
   parts.clear();
   // The last part is open-ended: pages added after the size was read hold no row the snapshot
@@ -164,12 +170,10 @@ Result<TableStreamStats> PgReadSnapshot::StreamTablePart(
   const std::string columns = PgCopyColumns(table);
   std::string sql;
   if (part.whole()) {
-    const std::vector<ColumnInfo> stored = StoredColumns(table);
-    LB_ASSIGN_OR_RETURN(std::vector<PgSlicedColumn> sliced,
-                        FindLargeValueColumns(conn_, *found, stored, large_values_));
+    LB_ASSIGN_OR_RETURN(std::vector<PgSlicedColumn> sliced, FindSliced(*found, table));
     if (!sliced.empty()) {
-      return StreamTableWithLargeValues(conn_, *found, stored, sliced, large_values_, out, cancel,
-                                        kProgressRows, on_progress);
+      return StreamTableWithLargeValues(conn_, *found, StoredColumns(table), sliced, large_values_,
+                                        out, cancel, kProgressRows, on_progress);
     }
     // COPY reads a partitioned table only through a query.
     sql = found->partitioned ? "COPY (SELECT " + columns.substr(1, columns.size() - 2) + " FROM " +

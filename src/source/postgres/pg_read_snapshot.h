@@ -22,7 +22,9 @@
 // borrowed connection must outlive the snapshot.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,7 +69,10 @@ class PgReadSnapshot : public ReadSnapshot {
 
   // Tables with values above these limits are read in slices (pg_large_values.h); forks
   // inherit them.
-  void set_large_value_limits(const PgLargeValueLimits& limits) { large_values_ = limits; }
+  void set_large_value_limits(const PgLargeValueLimits& limits) {
+    large_values_ = limits;
+    sliced_ = std::make_shared<SlicedColumns>();
+  }
   // Heap pages per part of a split table (64 MiB of 8 KiB pages); forks inherit it. Fixed, so
   // that consecutive backups split a table at the same pages (FORMAT.md section 10).
   static constexpr uint64_t kPartPages = 8192;
@@ -79,7 +84,10 @@ class PgReadSnapshot : public ReadSnapshot {
   // The catalog as Describe read it (read on first use).
   Result<const PgCatalog*> Catalog();
   // Drops the catalog read so far: the next call reads it again.
-  void ForgetCatalog() { catalog_.reset(); }
+  void ForgetCatalog() {
+    catalog_.reset();
+    sliced_ = std::make_shared<SlicedColumns>();
+  }
   // The table Lifeboat calls `name`; NotFound naming the instance when there is none.
   Result<const PgTable*> Find(const std::string& name);
 
@@ -95,6 +103,14 @@ class PgReadSnapshot : public ReadSnapshot {
   std::function<Result<std::unique_ptr<PgConnection>>()> connect_;
   std::optional<PgCatalog> catalog_;
   PgLargeValueLimits large_values_;
+  // Which columns of a table are read in slices, found once per table and shared with the
+  // forks (the same point in time): SplitTable asks, and so does the read of a whole table.
+  struct SlicedColumns {
+    std::mutex mu;
+    std::map<std::string, std::vector<PgSlicedColumn>> by_table;
+  };
+  Result<std::vector<PgSlicedColumn>> FindSliced(const PgTable& found, const TableInfo& table);
+  std::shared_ptr<SlicedColumns> sliced_ = std::make_shared<SlicedColumns>();
   uint64_t part_pages_ = kPartPages;
 };
 
