@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
+#include "base/aligned_string.h"
+
 namespace lifeboat {
 namespace {
 
@@ -42,6 +46,17 @@ TEST(BufferPoolTest, DropsBuffersOfTheWrongSize) {
   std::string taken = pool.Take();
   EXPECT_NE(taken.data(), big_storage);
   EXPECT_GE(taken.capacity(), 1024u);
+}
+
+TEST(BufferPoolTest, AlignedStringsStayAlignedAsTheyGrow) {
+  BasicBufferPool<AlignedString> pool(100'000, 2);
+  AlignedString buffer = pool.Take();
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(buffer.data()) % kStorageAlignment, 0u);
+  for (int i = 0; i < 5; ++i) {
+    buffer.append(std::string(77'777, static_cast<char>('a' + i)));
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(buffer.data()) % kStorageAlignment, 0u) << i;
+  }
+  EXPECT_EQ(std::string_view(buffer).substr(77'777 * 4, 3), "eee");
 }
 
 }  // namespace

@@ -184,7 +184,7 @@ Status OpenBlob(const Aead& aead, std::string_view id, Compression compression, 
   return OkStatus();
 }
 
-PackWriter::PackWriter(const Aead* aead, BufferPool* buffers) : aead_(aead), buffers_(buffers) {
+PackWriter::PackWriter(const Aead* aead, PackBufferPool* buffers) : aead_(aead), buffers_(buffers) {
   if (buffers_ != nullptr) data_ = buffers_->Take();
 }
 
@@ -201,7 +201,7 @@ void PackWriter::Add(std::string_view id, BlobType type, Compression compression
   entries_.push_back(std::move(blob));
 }
 
-std::string PackWriter::Finish() {
+AlignedString PackWriter::Finish() {
   std::string header;
   header.push_back(static_cast<char>(kPackVersion));
   PutVarint64(&header, entries_.size());
@@ -212,12 +212,13 @@ std::string PackWriter::Finish() {
     PutVarint64(&header, blob.sealed_length);
     PutVarint64(&header, blob.raw_length);
   }
-  size_t before = data_.size();
-  aead_->Seal(header, kHeaderAssociatedData, &data_);
-  PutFixed32(&data_, static_cast<uint32_t>(data_.size() - before));
-  data_.append(kPackMagic, 4);
-  std::string pack = std::move(data_);
-  data_ = buffers_ != nullptr ? buffers_->Take() : std::string();
+  std::string trailer;
+  aead_->Seal(header, kHeaderAssociatedData, &trailer);
+  PutFixed32(&trailer, static_cast<uint32_t>(trailer.size()));
+  trailer.append(kPackMagic, 4);
+  data_.append(trailer);
+  AlignedString pack = std::move(data_);
+  data_ = buffers_ != nullptr ? buffers_->Take() : AlignedString();
   entries_.clear();
   return pack;
 }

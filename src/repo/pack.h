@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/aligned_string.h"
 #include "base/buffer_pool.h"
 #include "codec/aead.h"
 #include "lifeboat/status.h"
@@ -83,11 +84,15 @@ Status OpenBlob(const Aead& aead, std::string_view id, Compression compression, 
 Result<std::vector<std::string>> ReadDeltaReferences(const Aead& aead, std::string_view id,
                                                      std::string_view sealed);
 
+// Packs are filled in aligned buffers so that the object store can write them past the page
+// cache as they are (aligned_string.h).
+using PackBufferPool = BasicBufferPool<AlignedString>;
+
 class PackWriter {
  public:
   // With a pool, each pack is filled in a buffer taken from it (give the bytes Finish returns
   // back to it once written), so that packs do not reallocate as they grow.
-  explicit PackWriter(const Aead* aead, BufferPool* buffers = nullptr);
+  explicit PackWriter(const Aead* aead, PackBufferPool* buffers = nullptr);
 
   void Add(std::string_view id, BlobType type, Compression compression, uint32_t raw_length,
            std::string_view sealed);
@@ -96,12 +101,12 @@ class PackWriter {
   bool empty() const { return entries_.empty(); }
   const std::vector<PackedBlob>& entries() const { return entries_; }
   // Appends the header and trailer and returns the pack's bytes; the writer is then empty.
-  std::string Finish();
+  AlignedString Finish();
 
  private:
   const Aead* aead_;
-  BufferPool* buffers_;
-  std::string data_;
+  PackBufferPool* buffers_;
+  AlignedString data_;
   std::vector<PackedBlob> entries_;
 };
 

@@ -34,7 +34,7 @@ Packed MakePack(const Aead& aead, int blobs) {
     p.plaintexts.push_back(plain);
   }
   p.entries = writer.entries();
-  p.bytes = writer.Finish();
+  p.bytes = std::string(writer.Finish());
   return p;
 }
 
@@ -203,7 +203,7 @@ TEST(PackTest, HeaderWithADeltaEntryParses) {
   PackWriter writer(&aead);
   writer.Add(std::string(32, 'a'), BlobType::kData, Compression::kZstdDelta, 1000,
              std::string(100, 'x'));
-  const std::string pack = writer.Finish();
+  const AlignedString pack = writer.Finish();
   Result<std::vector<PackedBlob>> blobs = ParsePack(pack, aead, "p");
   ASSERT_TRUE(blobs.ok()) << blobs.status().ToString();
   EXPECT_EQ((*blobs)[0].compression, Compression::kZstdDelta);

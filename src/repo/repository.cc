@@ -129,7 +129,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, std::st
   // A pack passes pack_size by at most one sealed blob, then takes its header and trailer.
   // In use at once: the pack being filled, the finished ones waiting, the one being written
   // and one per worker waiting for room among the finished.
-  repo->pack_buffers_ = std::make_unique<BufferPool>(
+  repo->pack_buffers_ = std::make_unique<PackBufferPool>(
       repo->pack_size_ + max_chunk + Aead::kOverhead + (size_t{1} << 20),
       workers + kMaxFinishedPacks + 2);
   repo->pack_writer_ = PackWriter(&repo->aead_, repo->pack_buffers_.get());
@@ -285,7 +285,7 @@ void Repository::WorkerLoop() {
 
     sealed.clear();
     Compression compression = Seal(job, &sealed);
-    std::string pack;
+    AlignedString pack;
     std::vector<PackedBlob> entries;
     {
       std::lock_guard<std::mutex> lock(pack_mu_);
@@ -414,7 +414,7 @@ Result<std::string> Repository::ReadBlob(std::string_view id, bool as_reference)
   return plaintext;
 }
 
-Status Repository::WritePack(std::string pack, std::vector<PackedBlob> entries) {
+Status Repository::WritePack(AlignedString pack, std::vector<PackedBlob> entries) {
   std::string pack_id = Sha256(pack);
   Status put = store_->Put(PackKey(pack_id), pack);
   const uint64_t pack_bytes = pack.size();
@@ -490,7 +490,7 @@ Status Repository::Flush() {
     });
   }
   LB_RETURN_IF_ERROR(FirstError());
-  std::string pack;
+  AlignedString pack;
   std::vector<PackedBlob> entries;
   {
     std::lock_guard<std::mutex> lock(pack_mu_);

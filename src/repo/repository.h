@@ -164,7 +164,7 @@ class Repository : public BlobStore {
   // goes on while a pack is written and synced.
   void PackWriterLoop();
   // Writes `pack` and records its blobs; called without holding mu_.
-  Status WritePack(std::string pack, std::vector<PackedBlob> entries);
+  Status WritePack(AlignedString pack, std::vector<PackedBlob> entries);
   // Writes an index run for the blobs written so far (all of them when `all`).
   Status WriteIndexRun();
   void RecordError(const Status& status);
@@ -206,14 +206,14 @@ class Repository : public BlobStore {
 
   // Reused buffers: chunks waiting for a worker, and packs being filled or written.
   std::unique_ptr<BufferPool> chunk_buffers_;
-  std::unique_ptr<BufferPool> pack_buffers_;
+  std::unique_ptr<PackBufferPool> pack_buffers_;
   std::mutex pack_mu_;
   PackWriter pack_writer_;
   std::mutex run_write_mu_;  // one index run written at a time
 
   // Packs finished by the workers, waiting for the pack writer (guarded by mu_).
   struct FinishedPack {
-    std::string bytes;
+    AlignedString bytes;
     std::vector<PackedBlob> entries;
   };
   std::condition_variable finished_cv_;  // the pack writer waits for finished packs

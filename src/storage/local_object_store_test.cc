@@ -6,7 +6,10 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +19,7 @@
 #include <system_error>
 #include <vector>
 
+#include "base/aligned_string.h"
 #include "base/clock.h"
 #include "storage/test_directory.h"
 
@@ -103,6 +107,57 @@ TEST_F(LocalObjectStoreTest, NoTemporaryRemainsAfterPut) {
     EXPECT_EQ(file.find(".tmp-"), std::string::npos) << file;
   }
   EXPECT_EQ(FilesOnDisk().size(), 21u);
+}
+
+// Pages of the file at `path` that are in the page cache, and the file's page count.
+std::pair<size_t, size_t> CachedPages(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || ::fstat(fd, &st) != 0) return {0, 0};
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t pages = (static_cast<size_t>(st.st_size) + page - 1) / page;
+  void* map = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return {0, pages};
+  std::vector<unsigned char> resident(pages);
+  size_t cached = 0;
+  if (::mincore(map, static_cast<size_t>(st.st_size), resident.data()) == 0) {
+    for (unsigned char r : resident) cached += r & 1;
+  }
+  ::munmap(map, static_cast<size_t>(st.st_size));
+  return {cached, pages};
+}
+
+TEST_F(LocalObjectStoreTest, ALargeAlignedObjectIsWrittenPastThePageCache) {
+  AlignedString pack;
+  for (size_t i = 0; pack.size() < (size_t{3} << 20) + 1234; ++i) {
+    pack += "blob " + std::to_string(i * 7919) + ";";
+  }
+  const std::string copy(pack);  // same bytes, but not aligned: written through the cache
+  ASSERT_TRUE(store_->Put("data/aa/aligned", pack).ok());
+  ASSERT_TRUE(store_->Put("data/bb/unaligned", std::string_view(copy).substr(1)).ok());
+
+  // On a file system that keeps files in memory (tmpfs) or has no O_DIRECT, only the bytes
+  // can be checked.
+  struct statfs fs_info;
+  const int probe = ::open((root_ + "/probe").c_str(), O_WRONLY | O_CREAT | O_DIRECT, 0600);
+  const bool direct =
+      probe >= 0 && ::statfs(root_.c_str(), &fs_info) == 0 && fs_info.f_type != TMPFS_MAGIC;
+  if (probe >= 0) ::close(probe);
+  ::unlink((root_ + "/probe").c_str());
+  if (direct) {
+    const auto [aligned_cached, aligned_pages] = CachedPages(root_ + "/data/aa/aligned");
+    const auto [buffered_cached, buffered_pages] = CachedPages(root_ + "/data/bb/unaligned");
+    ASSERT_EQ(aligned_pages, buffered_pages);
+    EXPECT_LE(aligned_cached, 1u) << "of " << aligned_pages;  // at most the tail's page
+    EXPECT_GT(buffered_cached, buffered_pages / 2);
+  }
+  Result<std::string> back = store_->Get("data/aa/aligned");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(*back == std::string_view(pack));
+  back = store_->Get("data/bb/unaligned");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(*back == std::string_view(copy).substr(1));
 }
 
 TEST_F(LocalObjectStoreTest, LeftoverTemporariesAreNeverListed) {
