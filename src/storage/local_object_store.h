@@ -6,6 +6,8 @@
 // Put writes "<name>.tmp-<16 random hex>" in the target directory, fsyncs it, renames it over
 // the final name and fsyncs the directory (and, when it had to create directories, their
 // parents), so an object is either whole or absent and survives a crash once Put returns OK.
+// An object of at least 1 MiB whose bytes start on a 4 KiB boundary (a pack, filled in an
+// AlignedString) is written past the page cache with O_DIRECT, all but its last partial block.
 // A crash can leave a temporary behind; it is never listed, read or deleted through the
 // store's interface, and RemoveStaleTemporaries() sweeps old ones. Only regular files (or
 // symbolic links to them) are objects: directories, fifos and other special files are not
