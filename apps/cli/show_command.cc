@@ -28,10 +28,12 @@ void AddShowCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
                   << "  restorable until " << m["restorable_until"].get<std::string>() << "\n"
                   << "  tables:\n";
         for (const auto& t : m["tables"]) {
-          std::printf("    %-28s %-9s %10llu rows %12s\n", t["name"].get<std::string>().c_str(),
+          const uint64_t parts = t["parts"].get<uint64_t>();
+          std::printf("    %-28s %-9s %10llu rows %12s%s\n", t["name"].get<std::string>().c_str(),
                       t["kind"].get<std::string>().c_str(),
                       static_cast<unsigned long long>(t["rows"].get<uint64_t>()),
-                      HumanBytes(t["bytes"].get<uint64_t>()).c_str());
+                      HumanBytes(t["bytes"].get<uint64_t>()).c_str(),
+                      parts > 1 ? ("  in " + std::to_string(parts) + " parts").c_str() : "");
         }
         if (!m["excluded"].empty()) {
           std::cout << "  excluded:\n";

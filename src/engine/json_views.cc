@@ -30,7 +30,13 @@ json ManifestDetails(const Manifest& m, int64_t restore_window_nanos) {
   uint64_t rows = 0;
   for (const TableEntry& t : m.tables) {
     rows += t.rows;
-    tables.push_back({{"name", t.name}, {"kind", t.kind}, {"rows", t.rows}, {"bytes", t.bytes}});
+    // A table read whole has no part starts; it was one part.
+    const size_t parts = t.parts.empty() ? 1 : t.parts.size();
+    tables.push_back({{"name", t.name},
+                      {"kind", t.kind},
+                      {"rows", t.rows},
+                      {"bytes", t.bytes},
+                      {"parts", parts}});
   }
   json excluded = json::array();
   for (const ExcludedTable& e : m.excluded) {
