@@ -112,8 +112,12 @@ TEST_F(LocalObjectStoreTest, NoTemporaryRemainsAfterPut) {
 // Pages of the file at `path` that are in the page cache, and the file's page count.
 std::pair<size_t, size_t> CachedPages(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {0, 0};
   struct stat st;
-  if (fd < 0 || ::fstat(fd, &st) != 0) return {0, 0};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return {0, 0};
+  }
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   const size_t pages = (static_cast<size_t>(st.st_size) + page - 1) / page;
   void* map = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
