@@ -384,9 +384,16 @@ Result<TableStreamStats> PgRestoreTransaction::ReplaceTable(const TableInfo& tab
 Status PgRestoreTransaction::SetSequences(const std::vector<SequenceValue>& values) {
   if (!failed_.ok()) return failed_;
   for (const SequenceValue& v : values) {
-    Result<PgResult> set = conn_->Query(
-        "SELECT setval($1::regclass, $2::bigint, $3::boolean)", "setting sequence " + v.name,
-        {v.name, std::to_string(v.value), v.called ? "true" : "false"});
+    const std::string action = "setting sequence " + v.name;
+    // setval alone outlives a rollback. ALTER SEQUENCE ... RESTART gives the sequence new
+    // storage in this transaction, so that the setval that follows is undone with it.
+    Result<PgResult> named = conn_->Query("SELECT $1::regclass::text", action, {v.name});
+    if (!named.ok()) return Guard(named.status());
+    Status restarted = conn_->Exec("ALTER SEQUENCE " + named->GetString(0, 0) + " RESTART", action);
+    if (!restarted.ok()) return Guard(restarted);
+    Result<PgResult> set =
+        conn_->Query("SELECT setval($1::regclass, $2::bigint, $3::boolean)", action,
+                     {v.name, std::to_string(v.value), v.called ? "true" : "false"});
     if (!set.ok()) return Guard(set.status());
   }
   return OkStatus();

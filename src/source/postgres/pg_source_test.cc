@@ -311,10 +311,12 @@ TEST_F(PgSourceTest, TriggersDoNotFireDuringTheRestore) {
 
 TEST_F(PgSourceTest, ABrokenForeignKeyRollsEverythingBackAndNamesTheTables) {
   Saved saved = Save(source_.get());
-  // Comments that point at a project the backup does not have.
+  // Comments that point at a project the backup does not have, and a projects sequence
+  // past the backup's, which the failed restore must leave where it is.
   server().Exec(db_,
                 "INSERT INTO app.projects (id, key, name) VALUES (99, 'NEW', 'new'); "
-                "INSERT INTO app.comments (project_id, body) VALUES (99, 'orphan to be');");
+                "INSERT INTO app.comments (project_id, body) VALUES (99, 'orphan to be'); "
+                "SELECT setval('app.projects_id_seq', 99);");
   const std::string before = Dump();
   Status restored = Restore(source_.get(), saved, {"projects"});
   ASSERT_EQ(restored.code(), StatusCode::kFailedPrecondition) << restored.ToString();
