@@ -15,6 +15,10 @@
 namespace lifeboat {
 namespace {
 
+// How much of a table's rows is loaded from the repository ahead of the database (the blobs
+// are 64 KiB on average): enough that the database never waits for the next piece.
+constexpr size_t kReadAheadBytes = size_t{4} << 20;
+
 std::string Short(const std::string& id) {
   return id.substr(0, 8);
 }
@@ -98,7 +102,7 @@ Result<std::vector<RestoredTable>> LoadTables(
     LB_RETURN_IF_ERROR(cancel->Check());
     const TableEntry& t = *tables[order[k]];
     meter->StartItem(t.name);
-    StreamReader rows(repo, t.content);
+    StreamReader rows(repo, t.content, kReadAheadBytes);
     Result<TableStreamStats> loaded = loaders[worker]->ReplaceTable(t.ToTableInfo(), &rows, cancel);
     if (!loaded.ok()) {
       std::lock_guard<std::mutex> lock(errors_mu);

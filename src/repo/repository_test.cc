@@ -21,8 +21,9 @@ using testing::TestBytes;
 using testing::TestSlotInfo;
 
 // The whole stream `ref` read back, `piece` bytes at a time (an odd size straddles chunks).
-std::string ReadBack(Repository* repo, const StreamRef& ref, size_t piece = 65536) {
-  StreamReader reader(repo, ref);
+std::string ReadBack(Repository* repo, const StreamRef& ref, size_t piece = 65536,
+                     size_t read_ahead_bytes = 0) {
+  StreamReader reader(repo, ref, read_ahead_bytes);
   std::string back;
   std::string buf(piece, '\0');
   for (;;) {
@@ -147,6 +148,52 @@ TEST_F(RepositoryTest, StreamRoundTripsAndUnchangedStreamAddsNothing) {
   EXPECT_EQ(writer.stats().new_blobs, 0u);
 
   EXPECT_EQ(ReadBack(repo.get(), ref, 10007), data);
+}
+
+TEST_F(RepositoryTest, AReaderWithReadAheadGivesTheSameBytesAndStopsAtALostPack) {
+  std::string data = TestBytes(3 << 20, 7);
+  StreamRef ref;
+  {
+    auto repo = OpenRepo();
+    StreamWriter writer(repo.get());
+    ASSERT_TRUE(writer.Write(data).ok());
+    auto finished = writer.Finish();
+    ASSERT_TRUE(finished.ok());
+    ref = *finished;
+    ASSERT_TRUE(repo->Flush().ok());
+  }
+  auto repo = OpenRepo();
+  ASSERT_GT(ref.blobs, 8u);
+  // A budget smaller than one blob still reads one ahead; a larger one holds several.
+  EXPECT_EQ(ReadBack(repo.get(), ref, 10007, 1), data);
+  EXPECT_EQ(ReadBack(repo.get(), ref, 10007, 256 << 10), data);
+  {
+    // Left after its first piece, with its read-ahead thread still busy: it stops.
+    StreamReader reader(repo.get(), ref, 256 << 10);
+    std::string buf(4096, '\0');
+    auto n = reader.Read(buf.data(), buf.size());
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(std::string_view(buf.data(), *n), std::string_view(data).substr(0, *n));
+  }
+
+  // Without its packs, the reader reports the loss, and again on every later Read.
+  std::vector<std::string> packs;
+  ASSERT_TRUE(store_
+                  .List("data/",
+                        [&](const ObjectInfo& info) {
+                          packs.push_back(info.key);
+                          return OkStatus();
+                        })
+                  .ok());
+  for (const std::string& key : packs) ASSERT_TRUE(store_.Delete(key).ok());
+  auto reopened = OpenRepo();
+  StreamReader reader(reopened.get(), ref, 256 << 10);
+  std::string buf(65536, '\0');
+  auto first = reader.Read(buf.data(), buf.size());
+  ASSERT_FALSE(first.ok());
+  auto again = reader.Read(buf.data(), buf.size());
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), first.status().code());
 }
 
 TEST_F(RepositoryTest, SnapshotRoundTripAndTamperingIsDetected) {

@@ -1,7 +1,10 @@
 #include "repo/stream.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include "base/encoding.h"
 #include "codec/hash.h"
@@ -218,13 +221,80 @@ Result<StreamRef> StreamWriter::Finish() {
   return std::move(ref_);
 }
 
-StreamReader::StreamReader(BlobStore* store, StreamRef ref)
-    : store_(store), ref_(std::move(ref)), ids_(store, ref_) {}
+// What the reader and its read-ahead thread share. The last blob taken (the end, or an error)
+// stays in `ready`, so that every later Read sees it again.
+struct StreamReader::ReadAhead {
+  std::mutex mu;
+  std::condition_variable changed;
+  std::deque<Loaded> ready;
+  size_t ready_bytes = 0;
+  bool stop = false;
+  std::thread thread;
+};
+
+StreamReader::StreamReader(BlobStore* store, StreamRef ref, size_t read_ahead_bytes)
+    : store_(store), ref_(std::move(ref)), ids_(store, ref_), read_ahead_bytes_(read_ahead_bytes) {}
+
+StreamReader::~StreamReader() {
+  if (!ahead_) return;
+  {
+    std::lock_guard<std::mutex> lock(ahead_->mu);
+    ahead_->stop = true;
+  }
+  ahead_->changed.notify_all();
+  ahead_->thread.join();
+}
+
+StreamReader::Loaded StreamReader::LoadNext() {
+  LB_ASSIGN_OR_RETURN(std::optional<std::string> id, ids_.Next());
+  if (!id) return std::optional<std::string>();
+  LB_ASSIGN_OR_RETURN(std::string blob, store_->LoadBlob(*id));
+  return std::optional<std::string>(std::move(blob));
+}
+
+void StreamReader::LoadAhead() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(ahead_->mu);
+      ahead_->changed.wait(lock, [&] {
+        return ahead_->stop || ahead_->ready.empty() || ahead_->ready_bytes < read_ahead_bytes_;
+      });
+      if (ahead_->stop) return;
+    }
+    Loaded next = LoadNext();
+    const bool last = !next.ok() || !next->has_value();
+    {
+      std::lock_guard<std::mutex> lock(ahead_->mu);
+      if (!last) ahead_->ready_bytes += (*next)->size();
+      ahead_->ready.push_back(std::move(next));
+    }
+    ahead_->changed.notify_all();
+    if (last) return;
+  }
+}
+
+StreamReader::Loaded StreamReader::TakeAhead() {
+  if (!ahead_) {
+    ahead_ = std::make_unique<ReadAhead>();
+    ahead_->thread = std::thread(&StreamReader::LoadAhead, this);
+  }
+  std::unique_lock<std::mutex> lock(ahead_->mu);
+  ahead_->changed.wait(lock, [&] { return !ahead_->ready.empty(); });
+  Loaded& front = ahead_->ready.front();
+  if (!front.ok() || !front->has_value()) return front;
+  Loaded taken = std::move(front);
+  ahead_->ready.pop_front();
+  ahead_->ready_bytes -= (*taken)->size();
+  lock.unlock();
+  ahead_->changed.notify_all();
+  return taken;
+}
 
 Result<bool> StreamReader::Advance() {
-  LB_ASSIGN_OR_RETURN(std::optional<std::string> id, ids_.Next());
-  if (!id) return false;
-  LB_ASSIGN_OR_RETURN(current_, store_->LoadBlob(*id));
+  LB_ASSIGN_OR_RETURN(std::optional<std::string> blob,
+                      read_ahead_bytes_ == 0 ? LoadNext() : TakeAhead());
+  if (!blob) return false;
+  current_ = std::move(*blob);
   current_pos_ = 0;
   ++blobs_read_;
   return true;

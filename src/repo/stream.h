@@ -4,10 +4,11 @@
 // StreamWriter is a ByteSink: write the stream in pieces of any size, then Finish() returns
 // the StreamRef a manifest records. StreamReader is a ByteReader over a StreamRef. Both hold
 // at most one chunk of data and one chunk of ids in memory, whatever the stream's length; a
-// writer of a part of a stream (PartOptions) also keeps the part's ids, 32 bytes a chunk.
+// writer of a part of a stream (PartOptions) also keeps the part's ids, 32 bytes a chunk, and
+// a reader with read-ahead holds up to its budget of data more.
 //
-// Thread-safety: none (one thread per stream). Ownership: the BlobStore is not owned and must
-// outlive the stream.
+// Thread-safety: none (one thread per stream; a reader's read-ahead thread is its own).
+// Ownership: the BlobStore is not owned and must outlive the stream.
 #pragma once
 
 #include <cstdint>
@@ -123,14 +124,32 @@ class StreamWriter : public ByteSink {
   std::unique_ptr<StreamChunker> tree_chunker_;
 };
 
+// With a read-ahead budget, a thread of the reader's own loads the next blobs (fetching,
+// checking and decompressing them) while the caller works on the bytes already read, until the
+// blobs loaded and not yet read hold `read_ahead_bytes` (at least one blob). It starts on the
+// first Read and stops when the reader is destroyed. A restore uses it, so that the database
+// never waits for the repository between two pieces of a table.
 class StreamReader : public ByteReader {
  public:
-  StreamReader(BlobStore* store, StreamRef ref);
+  StreamReader(BlobStore* store, StreamRef ref, size_t read_ahead_bytes = 0);
+  ~StreamReader() override;
+  StreamReader(const StreamReader&) = delete;
+  StreamReader& operator=(const StreamReader&) = delete;
+
   Result<size_t> Read(char* buf, size_t n) override;
 
  private:
+  using Loaded = Result<std::optional<std::string>>;  // a data blob, or nullopt at the end
+  struct ReadAhead;
+
   // Loads the next data blob into current_; false at the end of the stream.
   Result<bool> Advance();
+  // The next data blob, loaded on this thread.
+  Loaded LoadNext();
+  // The next data blob, from the read-ahead thread (started on the first call).
+  Loaded TakeAhead();
+  // The read-ahead thread's loop.
+  void LoadAhead();
 
   BlobStore* store_;
   StreamRef ref_;
@@ -139,6 +158,8 @@ class StreamReader : public ByteReader {
   size_t current_pos_ = 0;
   uint64_t bytes_read_ = 0;
   uint64_t blobs_read_ = 0;
+  size_t read_ahead_bytes_;
+  std::unique_ptr<ReadAhead> ahead_;
 };
 
 // A small stream written or read whole (a schema script).
