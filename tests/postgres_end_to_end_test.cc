@@ -179,6 +179,22 @@ TEST_F(PostgresEndToEndTest, RestoreIntoAnotherVersionIsRefusedAndChangesNothing
   EXPECT_EQ(Dump(), before);
 }
 
+TEST_F(PostgresEndToEndTest, ADryRunLogsNobodyOut) {
+  const std::string id = CliJson({"backup", "prod"})["snapshot"]["id"];
+  Sql("DELETE FROM app.comments WHERE id % 2 = 0");
+  const std::string before = Dump();
+  std::unique_ptr<PgConnection> app = server().Connect(db_);
+  RunResult planned = Cli({"--json", "restore", id, "--to", "prod", "--dry-run"});
+  ASSERT_EQ(planned.exit_code, 0) << planned.Describe();
+  EXPECT_TRUE(planned.Json()["dry_run"].get<bool>());
+  // The application's session is still connected: the guards were checked without
+  // maintenance, which would have logged it out.
+  Result<PgResult> still = app->Query("SELECT count(*) FROM app.comments", "counting");
+  ASSERT_TRUE(still.ok()) << still.status().ToString();
+  EXPECT_EQ(still->GetInt64(0, 0), 250);
+  EXPECT_EQ(Dump(), before);
+}
+
 TEST_F(PostgresEndToEndTest, ExcludedTablesAreLeftAloneAndTriggersDoNotFire) {
   WriteConfig("\"audit.*\"");
   const std::string id = CliJson({"backup", "prod"})["snapshot"]["id"];

@@ -145,10 +145,17 @@ Result<RestoreOutcome> RunRestore(Repository* repo, Source* source, const std::s
     LB_ASSIGN_OR_RETURN(std::string settled, SettleInterruptedRestore(source, *request.files_root));
     if (!settled.empty() && progress != nullptr) progress->OnMessage(MessageLevel::kInfo, settled);
   }
-  // Maintenance starts here: the instance is ours until commit or rollback.
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<RestoreTransaction> tx,
-                      source->BeginRestore(request.wait_millis));
-  ReadSnapshot* reader = tx->Reader();
+  // A dry run (also the guard pass before the user confirms) reads the instance in a snapshot
+  // of its own, without maintenance: nobody is logged out by a restore that may not happen.
+  // Otherwise maintenance starts here: the instance is ours until commit or rollback.
+  std::unique_ptr<ReadSnapshot> snapshot;
+  std::unique_ptr<RestoreTransaction> tx;
+  if (request.dry_run) {
+    LB_ASSIGN_OR_RETURN(snapshot, source->BeginRead());
+  } else {
+    LB_ASSIGN_OR_RETURN(tx, source->BeginRestore(request.wait_millis));
+  }
+  ReadSnapshot* reader = tx ? tx->Reader() : snapshot.get();
   LB_ASSIGN_OR_RETURN(InstanceSchema target, reader->Describe());
 
   RestoreOutcome outcome;
