@@ -118,9 +118,24 @@ Result<PgMaintenance> EnterPgMaintenance(PgConnection* conn, const std::string& 
   if (marked.ok()) {
     m.connections_refused = true;
   } else if (marked.code() == StatusCode::kPermissionDenied) {
-    *notice = "the role of " + conn->described() + " does not own database " + m.database +
-              ", so new connections are not refused during the restore (the tables stay "
-              "locked); make it the owner to refuse them";
+    // Connections are refused only together with the mark, so that a later run knows the
+    // refusal for Lifeboat's to undo. An owner may refuse them, but setting the mark, a
+    // custom parameter, takes a superuser or a grant.
+    LB_ASSIGN_OR_RETURN(PgResult owner,
+                        conn->Query("SELECT pg_catalog.pg_has_role(datdba, 'USAGE'), current_user "
+                                    "FROM pg_catalog.pg_database WHERE datname = $1",
+                                    "reading who owns database " + m.database, {m.database}));
+    const std::string role = owner.GetString(0, 1);
+    *notice = "the role of " + conn->described() +
+              (owner.GetBool(0, 0)
+                   ? " may not set " + std::string(kMark) + " on database " + m.database +
+                         ", the mark that tells a later run the refusal is Lifeboat's, so new "
+                         "connections are not refused during the restore (the tables stay "
+                         "locked); a superuser can allow it with GRANT SET ON PARAMETER " +
+                         kMark + " TO " + PgQuoteIdentifier(role)
+                   : " does not own database " + m.database +
+                         ", so new connections are not refused during the restore (the tables "
+                         "stay locked); make it the owner to refuse them");
   } else {
     return marked;
   }

@@ -1,5 +1,6 @@
 #include "source/postgres/pg_restore_transaction.h"
 
+#include <algorithm>
 #include <map>
 
 #include "base/crash_point.h"
@@ -288,6 +289,7 @@ Status PgRestoreTransaction::PrepareReplace(const std::vector<TableInfo>& tables
     }
     Status all = conn_->Exec("SET CONSTRAINTS ALL DEFERRED", "deferring constraints");
     if (!all.ok()) return Guard(all);
+    constraints_deferred_ = true;
   }
   std::string truncate;
   for (const auto& [oid, table] : replaced) {
@@ -403,6 +405,10 @@ Status PgRestoreTransaction::CheckForeignKeys() {
   LB_ASSIGN_OR_RETURN(std::vector<PgForeignKey> keys,
                       ReadPgForeignKeys(conn_.get(), replaced_oids_));
   std::vector<std::string> broken;
+  std::vector<std::string> restore_too;  // the table on the other end of each broken key
+  auto restored = [&](const std::string& oid) {
+    return std::find(replaced_oids_.begin(), replaced_oids_.end(), oid) != replaced_oids_.end();
+  };
   for (const PgForeignKey& key : keys) {
     std::string not_null, match;
     for (size_t i = 0; i < key.child_columns.size(); ++i) {
@@ -418,13 +424,26 @@ Status PgRestoreTransaction::CheckForeignKeys() {
     if (int64_t n = orphans.GetInt64(0, 0); n > 0) {
       broken.push_back(key.child + " (" + std::to_string(n) + " rows; foreign key " + key.name +
                        " to " + key.parent + ")");
+      // Rows of a restored table miss their parent, or a table left alone loses the rows it
+      // references.
+      const bool child_restored = restored(key.child_oid);
+      if (!child_restored || !restored(key.parent_oid)) {
+        const std::string& other = child_restored ? key.parent : key.child;
+        if (std::find(restore_too.begin(), restore_too.end(), other) == restore_too.end()) {
+          restore_too.push_back(other);
+        }
+      }
     }
   }
   if (broken.empty()) return OkStatus();
-  std::string list;
+  std::string list, tables;
   for (const std::string& b : broken) list += (list.empty() ? "" : ", ") + b;
-  return FailedPreconditionError("the restore would leave rows that reference missing rows in " +
-                                 list + "; nothing was changed: restore the referenced tables too");
+  for (const std::string& t : restore_too) tables += (tables.empty() ? "" : ", ") + t;
+  return FailedPreconditionError(
+      "the restore would leave rows that reference missing rows in " + list +
+      "; nothing was changed: " +
+      (tables.empty() ? "the backup's own rows break these keys: restore the whole backup"
+                      : "restore " + tables + " too"));
 }
 
 Result<std::string> PgRestoreTransaction::RecordCommitToken() {
@@ -439,9 +458,10 @@ Result<std::string> PgRestoreTransaction::RecordCommitToken() {
 Status PgRestoreTransaction::Commit() {
   if (!failed_.ok()) return failed_;
   if (!keys_checked_by_script_) LB_RETURN_IF_ERROR(Guard(CheckForeignKeys()));
-  if (!keys_deferred_.empty()) {
-    // The queued checks run now (they pass: CheckForeignKeys found nothing), then every key
-    // gets its own timing back.
+  if (constraints_deferred_) {
+    // The queued checks run now (they pass: CheckForeignKeys found nothing), also those of
+    // keys that were deferred already, then every key Lifeboat deferred gets its own timing
+    // back.
     LB_RETURN_IF_ERROR(
         Guard(conn_->Exec("SET CONSTRAINTS ALL IMMEDIATE", "checking the foreign keys")));
     for (const PgForeignKey& key : keys_deferred_) {
@@ -471,9 +491,17 @@ Status PgRestoreTransaction::End(const std::string& sql) {
   if (ended.ok() && sql == "COMMIT") committed_ = true;
   // A staged clone that did not commit leaves maintenance only once it is undone.
   if (!ended.ok() && staged_) return ended;
+  const std::string database = maintenance_.database;
   Status left = LeavePgMaintenance(conn_.get(), maintenance_);
   maintenance_ = {};
-  return ended.ok() ? left : ended;
+  if (!ended.ok()) return ended;
+  if (!left.ok() && committed_ && on_notice_) {
+    // The rows are in: a restore that happened is not reported as failed.
+    on_notice_("the restore committed, but database " + database + " still refuses connections: " +
+               left.ToString() + "; run `lifeboat maintenance off` for this instance");
+    return OkStatus();
+  }
+  return left;
 }
 
 void PgRestoreTransaction::Rollback() {

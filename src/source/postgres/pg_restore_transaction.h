@@ -18,7 +18,10 @@
 // maintaining it row by row. Commit checks every foreign key that touches a
 // replaced table (one anti-join per key; not after a clone's post-data script, whose ALTER
 // TABLE ... ADD FOREIGN KEY checked them) and names the offending constraint and tables
-// before it commits; any failure rolls everything back.
+// before it commits; any failure rolls everything back. Sequences are restarted before they
+// are set, so that a rollback undoes them too. A commit after which connections could not be
+// allowed again is a restore that happened: Commit returns OK and says, through `on_notice`,
+// that maintenance is still on and how to leave it.
 //
 // A clone from pg_dump's scripts into schemas that hold no object, with connections refused
 // and helper connections at hand, may be staged instead (CloneLoaders): the schema commits
@@ -33,6 +36,7 @@
 // a thread of its own beside this one's ReplaceTable. Ownership: owns its connections.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -58,6 +62,9 @@ class PgRestoreTransaction : public RestoreTransaction {
 
   ReadSnapshot* Reader() override { return &reader_; }
   PgReadSnapshot& reader() { return reader_; }
+  void set_on_notice(std::function<void(const std::string&)> on_notice) {
+    on_notice_ = std::move(on_notice);
+  }
   Status CreateMissing(const std::vector<TableInfo>& tables,
                        const std::vector<SchemaObject>& objects) override;
   Status PrepareReplace(const std::vector<TableInfo>& tables) override;
@@ -113,10 +120,12 @@ class PgRestoreTransaction : public RestoreTransaction {
   bool keys_checked_by_script_ = false;       // post-data created (and so checked) every key
   std::set<std::string> triggers_disabled_;   // qualified names, when not in replica mode
   std::vector<PgForeignKey> keys_deferred_;   // made deferrable for the load, not in replica mode
+  bool constraints_deferred_ = false;         // SET CONSTRAINTS ALL DEFERRED ran
   std::vector<std::unique_ptr<PgConnection>> helpers_;
   bool may_stage_ = false;  // pre-data ran into empty schemas, connections are refused
   bool staged_ = false;
   bool committed_ = false;
+  std::function<void(const std::string&)> on_notice_;
   std::map<std::string, PgTable> staged_tables_;  // read once staged, shared by the loaders
   std::vector<std::unique_ptr<Loader>> loaders_;
 };

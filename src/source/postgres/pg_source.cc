@@ -144,6 +144,7 @@ Result<std::unique_ptr<RestoreTransaction>> PgSource::BeginRestore(int wait_mill
                       PgRestoreTransaction::Begin(std::move(conn), options_.schemas, wait_millis,
                                                   std::move(maintenance), std::move(helpers)));
   tx->reader().set_large_value_limits(large_values_);
+  tx->set_on_notice(on_notice_);
   return std::unique_ptr<RestoreTransaction>(std::move(tx));
 }
 

@@ -322,6 +322,9 @@ TEST_F(PgSourceTest, ABrokenForeignKeyRollsEverythingBackAndNamesTheTables) {
   ASSERT_EQ(restored.code(), StatusCode::kFailedPrecondition) << restored.ToString();
   EXPECT_NE(restored.message().find("comments"), std::string::npos) << restored.message();
   EXPECT_NE(restored.message().find("comments_project_id_fkey"), std::string::npos);
+  // The table to add is the one left alone that lost the rows it references.
+  EXPECT_NE(restored.message().find("restore \"app\".\"comments\" too"), std::string::npos)
+      << restored.message();
   EXPECT_EQ(Dump(), before) << "a failed restore changed the database";
 }
 
@@ -472,6 +475,75 @@ TEST_F(PgOwnerRoleTest, RestoresExactlyWithUserTriggersDisabledInsteadOfTheRepli
   EXPECT_EQ(Count("SELECT count(*) FROM audit.changes"), audit_rows + 1);
   ASSERT_TRUE(Restore(source_.get(), saved).ok());
   EXPECT_EQ(Dump(), before);
+}
+
+TEST_F(PgOwnerRoleTest, AForeignKeyDeferredByTheApplicationIsCheckedAndKeepsItsTiming) {
+  server().Exec(db_,
+                "ALTER TABLE app.comments ALTER CONSTRAINT comments_project_id_fkey "
+                "DEFERRABLE INITIALLY DEFERRED");
+  const std::string before = Dump();
+  Saved saved = Save(source_.get());
+  Damage();
+  // Its checks were queued by the load; they run before the indexes and triggers come back,
+  // also when it is the only key of the restored table and Lifeboat deferred none.
+  Status restored = Restore(source_.get(), saved, {"comments"});
+  ASSERT_TRUE(restored.ok()) << restored.ToString();
+  restored = Restore(source_.get(), saved);
+  ASSERT_TRUE(restored.ok()) << restored.ToString();
+  EXPECT_EQ(Dump(), before);
+  EXPECT_EQ(Count("SELECT count(*) FROM pg_constraint WHERE conname = 'comments_project_id_fkey' "
+                  "AND condeferrable AND condeferred"),
+            1);
+}
+
+TEST_F(PgOwnerRoleTest, AnOwnerWithoutTheRightToMarkTheDatabaseIsToldWhichGrantIsMissing) {
+  Result<std::unique_ptr<RestoreTransaction>> tx = source_->BeginRestore(2000);
+  ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+  // Without the mark, a refusal left by a killed run could not be told from an
+  // administrator's: connections stay allowed, and the notice names the grant.
+  EXPECT_TRUE(MaintenanceState().first);
+  bool told = false;
+  for (const std::string& n : notices_) {
+    told |=
+        n.find("GRANT SET ON PARAMETER lifeboat.maintenance TO \"app_owner\"") != std::string::npos;
+  }
+  EXPECT_TRUE(told) << "no notice naming the missing grant";
+}
+
+// An owner granted the right to set the mark refuses connections during the restore.
+class PgMarkingOwnerTest : public PgOwnerRoleTest {
+ protected:
+  void SetUp() override {
+    PgOwnerRoleTest::SetUp();
+    server().Exec("postgres", "GRANT SET ON PARAMETER lifeboat.maintenance TO app_owner");
+  }
+  void TearDown() override {
+    server().Exec("postgres", "GRANT CONNECT ON DATABASE postgres TO PUBLIC");
+    server().Exec("postgres", "REVOKE SET ON PARAMETER lifeboat.maintenance FROM app_owner");
+  }
+};
+
+TEST_F(PgMarkingOwnerTest, ACommitThatCannotLeaveMaintenanceSucceedsAndSaysHowToLeave) {
+  Result<std::unique_ptr<RestoreTransaction>> tx = source_->BeginRestore(2000);
+  ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+  ASSERT_FALSE(MaintenanceState().first) << "connections were not refused";
+  // Leaving maintenance goes through the postgres database, which the owner may no longer
+  // reach.
+  server().Exec("postgres", "REVOKE CONNECT ON DATABASE postgres FROM PUBLIC");
+  Status committed = (*tx)->Commit();
+  server().Exec("postgres", "GRANT CONNECT ON DATABASE postgres TO PUBLIC");
+  EXPECT_TRUE(committed.ok()) << committed.ToString();
+  bool told = false;
+  for (const std::string& n : notices_) {
+    told |= n.find("committed") != std::string::npos &&
+            n.find("lifeboat maintenance off") != std::string::npos;
+  }
+  EXPECT_TRUE(told) << "no notice that maintenance is still on";
+  EXPECT_FALSE(MaintenanceState().first);
+  tx->reset();
+  Result<std::string> left = source_->LeaveMaintenance();
+  ASSERT_TRUE(left.ok()) << left.status().ToString();
+  EXPECT_TRUE(MaintenanceState().first);
 }
 
 TEST_F(PgOwnerRoleTest, ATableReferencedFromOutsideTheRestoreIsRefusedWithTheFix) {
