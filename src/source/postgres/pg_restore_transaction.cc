@@ -291,15 +291,11 @@ Status PgRestoreTransaction::PrepareReplace(const std::vector<TableInfo>& tables
     if (!all.ok()) return Guard(all);
     constraints_deferred_ = true;
   }
+  Status held = HoldBackTriggers();
+  if (!held.ok()) return Guard(held);
   std::string truncate;
   for (const auto& [oid, table] : replaced) {
     const std::string qualified = table->Qualified();
-    if (!replica_role_) {
-      Status disabled = conn_->Exec("ALTER TABLE " + qualified + " DISABLE TRIGGER USER",
-                                    "disabling the triggers of table " + table->name);
-      if (!disabled.ok()) return Guard(disabled);
-      triggers_disabled_.insert(qualified);
-    }
     if (referenced_from_outside.count(oid) != 0) {
       Status deleted = conn_->Exec("DELETE FROM " + qualified, "emptying table " + table->name);
       if (!deleted.ok()) return Guard(deleted);
@@ -315,6 +311,38 @@ Status PgRestoreTransaction::PrepareReplace(const std::vector<TableInfo>& tables
   Status dropped = DropPlainIndexes();
   if (!dropped.ok()) return Guard(dropped);
   prepared_ = true;
+  return OkStatus();
+}
+
+Status PgRestoreTransaction::HoldBackTriggers() {
+  // The user triggers of the replaced tables (and of their partitions) that would fire at the
+  // TRUNCATE and as rows load: those enabled in origin mode ('O', 'A') without the replica
+  // role, those that fire in replica mode too ('A', 'R') under it. Each is disabled by name and
+  // gets its own mode back at the commit, so that pg_dump sees the triggers as they were.
+  // Before PostgreSQL 13 a partition's copies of its parent's triggers are internal; from 13
+  // on they name their parent, and ALTER TABLE on the parent's trigger reaches them.
+  const std::string not_a_copy = conn_->server_version() >= 130000 ? " AND t.tgparentid = 0" : "";
+  LB_ASSIGN_OR_RETURN(
+      PgResult triggers,
+      conn_->Query(
+          "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), "
+          "pg_catalog.quote_ident(t.tgname), t.tgenabled::text "
+          "FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
+          "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+          "WHERE NOT t.tgisinternal" +
+              not_a_copy +
+              " AND t.tgenabled::text = ANY($2::text[]) AND (t.tgrelid = ANY($1::oid[]) OR "
+              "t.tgrelid IN (SELECT p.relid FROM unnest($1::oid[]) r(oid), "
+              "pg_catalog.pg_partition_tree(r.oid) p)) ORDER BY 1, 2",
+          "reading the triggers of the restored tables",
+          {PgTextArray(replaced_oids_), replica_role_ ? "{A,R}" : "{O,A}"}));
+  for (int row = 0; row < triggers.rows(); ++row) {
+    HeldTrigger held{triggers.GetString(row, 0), triggers.GetString(row, 1),
+                     triggers.GetString(row, 2)};
+    LB_RETURN_IF_ERROR(conn_->Exec("ALTER TABLE " + held.table + " DISABLE TRIGGER " + held.name,
+                                   "disabling trigger " + held.name + " of " + held.table));
+    triggers_disabled_.push_back(std::move(held));
+  }
   return OkStatus();
 }
 
@@ -476,9 +504,12 @@ Status PgRestoreTransaction::Commit() {
   for (const std::string& index : indexes_dropped_) {
     LB_RETURN_IF_ERROR(Guard(conn_->Exec(index, "building index again: " + index)));
   }
-  for (const std::string& table : triggers_disabled_) {
-    LB_RETURN_IF_ERROR(Guard(conn_->Exec("ALTER TABLE " + table + " ENABLE TRIGGER USER",
-                                         "enabling the triggers of " + table)));
+  for (const HeldTrigger& held : triggers_disabled_) {
+    const char* mode = held.mode == "A"   ? " ENABLE ALWAYS TRIGGER "
+                       : held.mode == "R" ? " ENABLE REPLICA TRIGGER "
+                                          : " ENABLE TRIGGER ";
+    LB_RETURN_IF_ERROR(Guard(conn_->Exec("ALTER TABLE " + held.table + mode + held.name,
+                                         "enabling trigger " + held.name + " of " + held.table)));
   }
   if (may_stage_) LB_RETURN_IF_ERROR(Guard(UnmarkPgClone(conn_.get())));
   return Guard(End("COMMIT"));

@@ -4,10 +4,12 @@
 // most `wait_millis`, then Aborted naming the instance), so the application can neither read
 // nor write them until the end. Triggers and foreign-key checks are held back while rows
 // load: with `session_replication_role = replica` when the role may set it (a superuser, or
-// on PostgreSQL 15 and newer `GRANT SET ON PARAMETER session_replication_role`); otherwise
-// user triggers are disabled for the load and the foreign keys that touch the replaced tables
-// are made DEFERRABLE INITIALLY DEFERRED until the commit, when they are checked and set back
-// as they were (slower: every loaded row queues a check).
+// on PostgreSQL 15 and newer `GRANT SET ON PARAMETER session_replication_role`), with the
+// user triggers that fire in replica mode too (ENABLE ALWAYS or REPLICA) disabled by name;
+// otherwise the enabled user triggers are disabled, and the foreign keys that touch the
+// replaced tables are made DEFERRABLE INITIALLY DEFERRED until the commit, when they are
+// checked and set back as they were (slower: every loaded row queues a check). Each trigger
+// gets its own mode back at the commit.
 // PrepareReplace empties the replaced tables with one TRUNCATE; a table that a table outside
 // the restore references is emptied with DELETE instead (only under the replica role, where
 // DELETE fires no foreign-key action). Rows load with `COPY ... FROM STDIN`, `WITH (FREEZE)`
@@ -104,6 +106,9 @@ class PgRestoreTransaction : public RestoreTransaction {
   // Undoes a staged clone that did not commit and leaves maintenance (which stays on, with
   // the mark, when the undo fails: the next run undoes it).
   void UndoStaged();
+  // Disables, one by one, the user triggers that would fire while the tables are emptied and
+  // loaded, keeping their modes for the commit.
+  Status HoldBackTriggers();
   // Drops the plain indexes of the truncated tables, keeping their definitions.
   Status DropPlainIndexes();
 
@@ -118,9 +123,15 @@ class PgRestoreTransaction : public RestoreTransaction {
   std::set<std::string> truncated_oids_;      // emptied by TRUNCATE: loaded WITH (FREEZE)
   std::vector<std::string> indexes_dropped_;  // their CREATE INDEX statements, for the commit
   bool keys_checked_by_script_ = false;       // post-data created (and so checked) every key
-  std::set<std::string> triggers_disabled_;   // qualified names, when not in replica mode
-  std::vector<PgForeignKey> keys_deferred_;   // made deferrable for the load, not in replica mode
-  bool constraints_deferred_ = false;         // SET CONSTRAINTS ALL DEFERRED ran
+  // A user trigger disabled for the load: its table and name (quoted) and its mode before.
+  struct HeldTrigger {
+    std::string table;
+    std::string name;
+    std::string mode;  // pg_trigger.tgenabled: "O", "A" or "R"
+  };
+  std::vector<HeldTrigger> triggers_disabled_;
+  std::vector<PgForeignKey> keys_deferred_;  // made deferrable for the load, not in replica mode
+  bool constraints_deferred_ = false;        // SET CONSTRAINTS ALL DEFERRED ran
   std::vector<std::unique_ptr<PgConnection>> helpers_;
   bool may_stage_ = false;  // pre-data ran into empty schemas, connections are refused
   bool staged_ = false;

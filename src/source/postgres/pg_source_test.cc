@@ -309,6 +309,38 @@ TEST_F(PgSourceTest, TriggersDoNotFireDuringTheRestore) {
   EXPECT_EQ(Count("SELECT count(*) FROM audit.changes"), audit_rows + 1);
 }
 
+// Triggers keep their modes: one that fires in replica mode too (ENABLE ALWAYS) is held back
+// by name, and a disabled one stays disabled.
+void SetTriggerModes(PgTestServer& server, const std::string& db) {
+  server.Exec(db,
+              "ALTER TABLE app.comments ENABLE ALWAYS TRIGGER comments_audit; "
+              "ALTER TABLE app.projects DISABLE TRIGGER projects_audit");
+}
+
+TEST_F(PgSourceTest, AnAlwaysTriggerDoesNotFireAndEveryTriggerKeepsItsMode) {
+  SetTriggerModes(server(), db_);
+  const std::string before = Dump();
+  Saved saved = Save(source_.get());
+  Damage();
+  const int64_t audit_rows = Count("SELECT count(*) FROM audit.changes");
+  std::vector<std::string> app_tables;
+  for (const TableInfo& t : saved.schema.tables) {
+    if (t.name != "audit.changes") app_tables.push_back(t.name);
+  }
+  Status restored = Restore(source_.get(), saved, app_tables);
+  ASSERT_TRUE(restored.ok()) << restored.ToString();
+  EXPECT_EQ(Count("SELECT count(*) FROM audit.changes"), audit_rows)
+      << "a trigger fired while rows were loaded";
+  EXPECT_EQ(Count("SELECT count(*) FROM pg_trigger WHERE tgname = 'comments_audit' AND "
+                  "tgenabled = 'A'"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM pg_trigger WHERE tgname = 'projects_audit' AND "
+                  "tgenabled = 'D'"),
+            1);
+  ASSERT_TRUE(Restore(source_.get(), saved).ok());
+  EXPECT_EQ(Dump(), before);
+}
+
 TEST_F(PgSourceTest, ABrokenForeignKeyRollsEverythingBackAndNamesTheTables) {
   Saved saved = Save(source_.get());
   // Comments that point at a project the backup does not have, and a projects sequence
@@ -544,6 +576,24 @@ TEST_F(PgMarkingOwnerTest, ACommitThatCannotLeaveMaintenanceSucceedsAndSaysHowTo
   Result<std::string> left = source_->LeaveMaintenance();
   ASSERT_TRUE(left.ok()) << left.status().ToString();
   EXPECT_TRUE(MaintenanceState().first);
+}
+
+TEST_F(PgOwnerRoleTest, EveryTriggerKeepsItsModeWithoutTheReplicaRole) {
+  SetTriggerModes(server(), db_);
+  const std::string before = Dump();
+  Saved saved = Save(source_.get());
+  Damage();
+  const int64_t audit_rows = Count("SELECT count(*) FROM audit.changes");
+  std::vector<std::string> app_tables;
+  for (const TableInfo& t : saved.schema.tables) {
+    if (t.name != "audit.changes") app_tables.push_back(t.name);
+  }
+  Status restored = Restore(source_.get(), saved, app_tables);
+  ASSERT_TRUE(restored.ok()) << restored.ToString();
+  EXPECT_EQ(Count("SELECT count(*) FROM audit.changes"), audit_rows)
+      << "a trigger fired while rows were loaded";
+  ASSERT_TRUE(Restore(source_.get(), saved).ok());
+  EXPECT_EQ(Dump(), before);
 }
 
 TEST_F(PgOwnerRoleTest, ATableReferencedFromOutsideTheRestoreIsRefusedWithTheFix) {
