@@ -140,11 +140,26 @@ Result<PgMaintenance> EnterPgMaintenance(PgConnection* conn, const std::string& 
     return marked;
   }
   // A role without the right to see other roles' sessions sees their backend_type as NULL.
+  // Only the sessions the role may signal are terminated (one it may not would fail the whole
+  // query): all of them for a superuser; otherwise none of a superuser, and those of roles
+  // whose rights it has, or all the others with pg_signal_backend. The rest are named.
   Result<PgResult> terminated = conn->Query(
-      "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
-      "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-      "AND pid <> ALL($1::int[]) AND COALESCE(backend_type, 'client backend') = 'client backend'",
+      "SELECT count(*) FILTER (WHERE CASE WHEN may THEN pg_terminate_backend(pid) END), "
+      "COALESCE(string_agg(DISTINCT usename, ', ') FILTER (WHERE NOT may), '') FROM ("
+      "SELECT a.pid, COALESCE(a.usename, a.usesysid::text) AS usename, "
+      "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) OR "
+      "(NOT COALESCE((SELECT rolsuper FROM pg_roles r WHERE r.oid = a.usesysid), false) AND "
+      "(pg_has_role(a.usesysid, 'USAGE') OR pg_has_role('pg_signal_backend', 'USAGE'))) AS may "
+      "FROM pg_stat_activity a WHERE a.datname = current_database() "
+      "AND a.pid <> pg_backend_pid() AND a.pid <> ALL($1::int[]) "
+      "AND COALESCE(a.backend_type, 'client backend') = 'client backend') s",
       "logging the other sessions out of database " + m.database, {PgIntArray(own_sessions)});
+  if (terminated.ok() && !terminated->GetString(0, 1).empty()) {
+    *notice += std::string(notice->empty() ? "" : "; ") + "the sessions of " +
+               terminated->GetString(0, 1) +
+               " could not be logged out (the role may not signal them): the restore waits "
+               "for their locks instead; run it as a superuser, or end those sessions";
+  }
   if (!terminated.ok() && terminated.status().code() == StatusCode::kPermissionDenied) {
     *notice += std::string(notice->empty() ? "" : "; ") +
                "other sessions could not be logged out (" + terminated.status().message() +

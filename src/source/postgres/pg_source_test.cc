@@ -487,6 +487,11 @@ TEST_F(PgOwnerRoleTest, RestoresExactlyWithUserTriggersDisabledInsteadOfTheRepli
   Damage();
   const int64_t audit_rows = Count("SELECT count(*) FROM audit.changes");
   std::unique_ptr<PgConnection> superuser_session = server().Connect(db_);
+  PgConnectOptions as_owner;
+  as_owner.conninfo = owner_url_;
+  as_owner.described = owner_url_;
+  Result<std::unique_ptr<PgConnection>> owner_session = PgConnection::Connect(as_owner);
+  ASSERT_TRUE(owner_session.ok()) << owner_session.status().ToString();
 
   std::vector<std::string> all_but_audit;
   for (const TableInfo& t : saved.schema.tables) {
@@ -501,6 +506,8 @@ TEST_F(PgOwnerRoleTest, RestoresExactlyWithUserTriggersDisabledInsteadOfTheRepli
     told |= n.find("could not be logged out") != std::string::npos;
   EXPECT_TRUE(told) << "no notice that the superuser's session stayed";
   EXPECT_TRUE(superuser_session->Exec("SELECT 1", "app").ok());
+  // The session the role may signal was logged out all the same.
+  EXPECT_FALSE((*owner_session)->Exec("SELECT 1", "app").ok());
 
   // The triggers are enabled again, and the whole restore gives back the exact dump.
   server().Exec(db_, "INSERT INTO app.comments (project_id, body) VALUES (1, 'after')");
