@@ -150,6 +150,7 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
       if (errno == EINTR) continue;
       return ErrnoToStatus(errno, "write", path);
     }
+    if (n == 0) return UnavailableError("cannot write " + path + ": the write made no progress");
     data.remove_prefix(static_cast<size_t>(n));
   }
   return OkStatus();
@@ -187,7 +188,7 @@ Status WriteAllDirect(int fd, std::string_view data, const std::string& path) {
     if (n > 0) done += static_cast<size_t>(n);
     if (n <= 0 || done % kStorageAlignment != 0) break;
   }
-  if (!SetDirect(fd, false)) return ErrnoToStatus(errno, "write", path);
+  if (!SetDirect(fd, false)) return ErrnoToStatus(errno, "turn off O_DIRECT for", path);
   return WriteAll(fd, data.substr(done), path);
 }
 
@@ -406,7 +407,20 @@ Status LocalObjectStore::Put(std::string_view key, std::string_view data) {
     return ErrnoToStatus(errno, "rename a temporary over", path);
   }
   guard.Release();
-  return SyncDirectory(dir);
+  LB_RETURN_IF_ERROR(SyncDirectory(dir));
+  return MakeDirectoryDurable(dir);
+}
+
+Status LocalObjectStore::MakeDirectoryDurable(const std::string& dir) {
+  if (dir.size() <= root_.size()) return OkStatus();
+  {
+    std::lock_guard<std::mutex> lock(durable_mu_);
+    if (durable_dirs_.count(dir) != 0) return OkStatus();
+  }
+  LB_RETURN_IF_ERROR(MakeDirectories(dir, root_.size(), /*sync_existing=*/true));
+  std::lock_guard<std::mutex> lock(durable_mu_);
+  durable_dirs_.insert(dir);
+  return OkStatus();
 }
 
 Result<std::string> LocalObjectStore::Get(std::string_view key) {

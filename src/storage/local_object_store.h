@@ -4,8 +4,10 @@
 // Layout: the key "data/3f/3fa2..." is the file <root>/data/3f/3fa2...; '/' in a key is the
 // directory separator and directories are created as needed (mode 0700; files are 0600).
 // Put writes "<name>.tmp-<16 random hex>" in the target directory, fsyncs it, renames it over
-// the final name and fsyncs the directory (and, when it had to create directories, their
-// parents), so an object is either whole or absent and survives a crash once Put returns OK.
+// the final name and fsyncs the directory (and, the first time this store writes into a
+// directory, the parents of every directory below the root, which another thread or process
+// may have made without having synced them yet), so an object is either whole or absent and
+// survives a crash once Put returns OK.
 // An object of at least 1 MiB whose bytes start on a 4 KiB boundary (a pack, filled in an
 // AlignedString) is written past the page cache with O_DIRECT, all but its last partial block.
 // A crash can leave a temporary behind; it is never listed, read or deleted through the
@@ -19,14 +21,16 @@
 // file FailedPrecondition, ENOSPC, EIO and anything else Unavailable. Invalid keys are
 // InvalidArgument (ValidateObjectKey). Nothing throws.
 //
-// Thread-safety: safe for concurrent use from several threads and processes; the store keeps
-// no mutable state of its own, only the file system's.
+// Thread-safety: safe for concurrent use from several threads and processes; the store's only
+// state of its own is the set of directories whose entries it knows to be durable.
 // Ownership: Open returns the store; it holds only the root path.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -67,8 +71,14 @@ class LocalObjectStore : public ObjectStore {
  private:
   explicit LocalObjectStore(std::string root);
 
+  // Makes sure the entries of `dir` and of every directory between it and the root are on
+  // disk (once per directory and store).
+  Status MakeDirectoryDurable(const std::string& dir);
+
   const std::string root_;
   const std::string root_slash_;  // root_ followed by exactly one '/'
+  std::mutex durable_mu_;
+  std::set<std::string> durable_dirs_;  // guarded by durable_mu_
 };
 
 // The Status for a failed system call: "cannot <action> <path>: <strerror>", with the code
