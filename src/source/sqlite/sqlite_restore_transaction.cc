@@ -489,7 +489,6 @@ Result<TableStreamStats> SqliteRestoreTransaction::LoadRows(const TableInfo& tab
 
 Status SqliteRestoreTransaction::SetSequences(const std::vector<SequenceValue>& values) {
   LB_RETURN_IF_ERROR(Usable());
-  if (values.empty()) return OkStatus();
   Status status = [&]() -> Status {
     const std::string where = "setting sequences in SQLite database " + db_->path();
     LB_ASSIGN_OR_RETURN(SqliteStatement lookup,
@@ -498,6 +497,7 @@ Status SqliteRestoreTransaction::SetSequences(const std::vector<SequenceValue>& 
                                      "setting sequences"));
     LB_RETURN_IF_ERROR(lookup.BindText(1, "sqlite_sequence"));
     LB_ASSIGN_OR_RETURN(bool has_sequences, lookup.Step());
+    if (!has_sequences && values.empty()) return OkStatus();
     if (!has_sequences) {
       return FailedPreconditionError(where +
                                      ": the database has no sqlite_sequence table (no "
@@ -505,6 +505,16 @@ Status SqliteRestoreTransaction::SetSequences(const std::vector<SequenceValue>& 
                                      "of table " +
                                      SqlQuoteIdentifier(values.front().table) +
                                      " has nowhere to go");
+    }
+    // A replaced table's sequence is the backup's, and the backup has none for a table whose
+    // AUTOINCREMENT had not handed out a value yet: such a row goes.
+    LB_ASSIGN_OR_RETURN(
+        SqliteStatement forget,
+        db_->Prepare("DELETE FROM main.sqlite_sequence WHERE name = ?1", "setting sequences"));
+    for (const std::string& table : replaced_) {
+      forget.Reset();
+      LB_RETURN_IF_ERROR(forget.BindText(1, table));
+      LB_RETURN_IF_ERROR(forget.Run());
     }
     LB_ASSIGN_OR_RETURN(SqliteStatement update,
                         db_->Prepare("UPDATE main.sqlite_sequence SET seq = ?2 WHERE name = ?1",

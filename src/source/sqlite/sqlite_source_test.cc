@@ -771,6 +771,26 @@ TEST_F(SqliteSourceTest, CommitTokenTellsWhetherTheRestoreCommittedAndIsForgotte
   EXPECT_TRUE(source->ForgetCommitToken(*token).ok()) << "forgetting twice is harmless";
 }
 
+TEST(SqliteSequenceTest, AnAutoincrementThatHadNotStartedIsResetByTheRestore) {
+  TempDir dir;
+  std::string path = dir.File("seq.db");
+  TestDb(path).Exec(
+      "CREATE TABLE used(id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT);"
+      "CREATE TABLE unused(id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT);"
+      "INSERT INTO used(v) VALUES('a'), ('b');");
+  const std::string before = ExactDump(path);
+  const Backup backup = TakeBackup(path);
+  TestDb(path).Exec(
+      "INSERT INTO unused(v) VALUES('x'), ('y'), ('z'); INSERT INTO used(v) "
+      "VALUES('c');");
+  ASSERT_NE(ExactDump(path), before);
+  Status restored = RestoreAll(path, backup, false);
+  ASSERT_TRUE(restored.ok()) << restored.ToString();
+  // `unused` has no sqlite_sequence row at backup time, so its next id is 1 again.
+  EXPECT_EQ(ExactDump(path), before);
+  EXPECT_EQ(TestDb(path).Query("SELECT count(*) FROM sqlite_sequence WHERE name = 'unused'"), "0");
+}
+
 TEST_F(SqliteSourceTest, SetSequencesNeedsSqliteSequence) {
   TempDir dir;
   std::string path = dir.File("plain.db");
