@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@ namespace {
 
 constexpr char kStagingInfix[] = ".lifeboat-staging-";
 constexpr char kOldInfix[] = ".lifeboat-old-";
+constexpr char kLockSuffix[] = ".lifeboat-lock";
 constexpr size_t kSuffixRandomBytes = 8;
 constexpr mode_t kNewRootMode = 0755;
 constexpr int64_t kProgressIntervalNanos = 100'000'000;
@@ -508,6 +510,44 @@ Result<std::optional<SettledRestore>> SettleJournal(int parent_fd, const RootPat
       SettledRestore{journal->token, state == CommitState::kCommitted});
 }
 
+// Takes the files root's lock, `<root>.lifeboat-lock` beside it: a restore holds it (flock)
+// from before it stages anything until its journal is gone, and settling what a restore left
+// takes it too, so that `maintenance off`, a backup or a restore from another repository never
+// settles a restore that is still running. Aborted while someone else holds it.
+Result<Fd> LockFilesRoot(int parent_fd, const RootPath& path) {
+  const std::string name = path.name + kLockSuffix;
+  const std::string display = QuoteFilesPath(path.Beside(name));
+  Fd lock(::openat(parent_fd, name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!lock.valid()) return ErrnoError(errno, "cannot open lock file " + display);
+  while (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK) {
+      return AbortedError("files directory " + QuoteFilesPath(path.full) +
+                          " is being restored by another Lifeboat process, which holds " + display +
+                          ": wait for it to finish");
+    }
+    return ErrnoError(errno, "cannot lock " + display);
+  }
+  return lock;
+}
+
+// Whether a restore left a journal or a staging or old tree beside the root.
+Result<bool> HasLeftovers(int parent_fd, const RootPath& path) {
+  struct stat st;
+  if (::fstatat(parent_fd, RestoreJournalName(path.name).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    return true;
+  }
+  LB_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                      ListNames(parent_fd, QuoteFilesPath(path.parent)));
+  return std::any_of(names.begin(), names.end(), [&](const std::string& name) {
+    return IsLeftover(name, path.name, kStagingInfix) || IsLeftover(name, path.name, kOldInfix);
+  });
+}
+
+// RecoverFilesRoot with the root's lock held.
+Result<std::optional<SettledRestore>> RecoverLocked(int parent_fd, const RootPath& path,
+                                                    const CommitStateFn& commit_state);
+
 Status RemoveLeftovers(int parent_fd, const RootPath& path) {
   LB_ASSIGN_OR_RETURN(std::vector<std::string> names,
                       ListNames(parent_fd, QuoteFilesPath(path.parent)));
@@ -609,11 +649,25 @@ Result<std::optional<SettledRestore>> RecoverFilesRoot(const std::string& root,
     return ErrnoError(errno, "cannot open " + QuoteFilesPath(path.parent) +
                                  ", the directory that holds the files directory");
   }
+  // With nothing left over there is nothing to lock either (a backup of an instance whose
+  // files sit in a directory it may not write to writes nothing there).
+  LB_ASSIGN_OR_RETURN(bool leftovers, HasLeftovers(parent.get(), path));
+  if (!leftovers) return std::optional<SettledRestore>();
+  LB_ASSIGN_OR_RETURN(Fd lock, LockFilesRoot(parent.get(), path));
+  return RecoverLocked(parent.get(), path, commit_state);
+}
+
+namespace {
+
+Result<std::optional<SettledRestore>> RecoverLocked(int parent_fd, const RootPath& path,
+                                                    const CommitStateFn& commit_state) {
   LB_ASSIGN_OR_RETURN(std::optional<SettledRestore> settled,
-                      SettleJournal(parent.get(), path, commit_state));
-  LB_RETURN_IF_ERROR(RemoveLeftovers(parent.get(), path));
+                      SettleJournal(parent_fd, path, commit_state));
+  LB_RETURN_IF_ERROR(RemoveLeftovers(parent_fd, path));
   return settled;
 }
+
+}  // namespace
 
 Result<std::string> SettleInterruptedRestore(Source* source, const std::string& files_root) {
   LB_ASSIGN_OR_RETURN(std::optional<SettledRestore> settled,
@@ -645,8 +699,6 @@ Result<FilesRestoreSummary> RestoreFiles(BlobStore* store, const StreamRef& file
                                      ": run `lifeboat maintenance off` on the instance first");
     };
   }
-  LB_RETURN_IF_ERROR(RecoverFilesRoot(path.full, state).status().WithContext(context));
-
   Fd parent(::open(path.parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!parent.valid() && errno == ENOENT) {
     // A new instance: create the directories above the root as `mkdir -p` would.
@@ -666,6 +718,10 @@ Result<FilesRestoreSummary> RestoreFiles(BlobStore* store, const StreamRef& file
                                  QuoteFilesPath(path.full))
         .WithContext(context);
   }
+  // Held until this function returns: nobody settles this restore while it runs.
+  Result<Fd> lock = LockFilesRoot(parent.get(), path);
+  if (!lock.ok()) return lock.status().WithContext(context);
+  LB_RETURN_IF_ERROR(RecoverLocked(parent.get(), path, state).status().WithContext(context));
   struct stat parent_st;
   if (::fstat(parent.get(), &parent_st) != 0) {
     return ErrnoError(errno, "cannot examine " + QuoteFilesPath(path.parent)).WithContext(context);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -138,11 +139,13 @@ std::map<std::string, Node> Tree(const std::string& root) {
 }
 
 // Names in `dir` other than the ones given.
+// The names in `dir` but `known` and the roots' lock files (`<root>.lifeboat-lock`, which stay).
 std::vector<std::string> Others(const std::string& dir, const std::vector<std::string>& known) {
   std::vector<std::string> out;
   for (const auto& entry : fs::directory_iterator(dir)) {
     std::string name = entry.path().filename().string();
-    if (std::find(known.begin(), known.end(), name) == known.end()) out.push_back(name);
+    const bool lock = name.size() > 14 && name.compare(name.size() - 14, 14, ".lifeboat-lock") == 0;
+    if (!lock && std::find(known.begin(), known.end(), name) == known.end()) out.push_back(name);
   }
   return out;
 }
@@ -468,6 +471,49 @@ TEST_F(FilesRestoreTest, RecoveryRemovesLeftoversBesideAnExistingRoot) {
   ASSERT_TRUE(Restore(files, source_).ok());
   EXPECT_EQ(Others(dir_.path(), {"source", "source.lifeboat-staging-not-ours"}),
             std::vector<std::string>());
+}
+
+TEST_F(FilesRestoreTest, NothingIsSettledWhileARestoreHoldsTheRootsLock) {
+  WriteFile(source_ + "/a", "current");
+  const std::string staged = source_ + ".lifeboat-staging-0123456789abcdef";
+  ASSERT_TRUE(fs::create_directories(staged + "/y"));
+  // Another process's restore, still building that tree, holds the lock.
+  int held = ::open((source_ + ".lifeboat-lock").c_str(), O_RDWR | O_CREAT, 0600);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_EX), 0);
+  Status refused = RecoverFilesRoot(source_, NoJournalExpected()).status();
+  EXPECT_EQ(refused.code(), StatusCode::kAborted) << refused.ToString();
+  EXPECT_NE(refused.message().find("being restored by another Lifeboat process"), std::string::npos)
+      << refused.message();
+  EXPECT_TRUE(fs::exists(staged + "/y"));
+  StreamRef files = BackUp(source_);
+  EXPECT_EQ(Restore(files, source_).status().code(), StatusCode::kAborted);
+  EXPECT_TRUE(fs::exists(staged + "/y"));
+  ::close(held);
+  // Once it is gone, its tree is a leftover like any other.
+  ASSERT_TRUE(RecoverFilesRoot(source_, NoJournalExpected()).ok());
+  EXPECT_FALSE(fs::exists(staged));
+}
+
+TEST_F(FilesRestoreTest, ARestoreHoldsTheRootsLockWhileItCommits) {
+  MakeSampleTree(source_);
+  StreamRef files = BackUp(source_);
+  DatabaseCommit commit;
+  commit.record_token = [] { return Result<std::string>(std::string("token-2")); };
+  Status settle_during_commit;
+  commit.commit = [&]() -> Status {
+    // `maintenance off` or a backup arriving now must not settle the journal or remove the
+    // staged tree.
+    settle_during_commit = RecoverFilesRoot(source_, Answer(CommitState::kRolledBack)).status();
+    return OkStatus();
+  };
+  commit.state = Answer(CommitState::kCommitted);
+  Result<FilesRestoreSummary> summary =
+      RestoreFiles(&store_, files, source_, nullptr, nullptr, &commit);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(settle_during_commit.code(), StatusCode::kAborted) << settle_during_commit.ToString();
+  EXPECT_EQ(ReadFile(source_ + "/docs/readme.txt"), "read me");
+  EXPECT_EQ(Others(dir_.path(), {"source", "target"}), std::vector<std::string>());
 }
 
 TEST_F(FilesRestoreTest, RecoveryRefusesToGuessBetweenSeveralOldTrees) {
