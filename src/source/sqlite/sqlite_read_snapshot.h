@@ -14,9 +14,9 @@
 // typeof(), and the value is read through incremental blob I/O in 256 KiB pieces, so
 // neither this process nor SQLite holds it whole. Limits: in WITHOUT ROWID tables (no blob
 // I/O) such values are read whole; SQLite before 3.43 has no octet_length(), so a TEXT
-// value's size is found by length(), which reads the text inside SQLite (counts characters,
-// stops at the first NUL) - texts of more than 262,144 characters are then streamed, others
-// are read whole; text in a UTF-16 database is always read whole (converted to UTF-8).
+// value's size is found by length(), which loads the whole text into SQLite's memory for a
+// moment (counts characters, stops at the first NUL) - texts of more than 262,144 characters
+// are then streamed, others are read whole; text in a UTF-16 database is always read whole (converted to UTF-8).
 //
 // Virtual tables and their shadow tables are not copied: Describe lists them in
 // InstanceSchema::skipped with the reason.

@@ -18,7 +18,8 @@
 // last, its bytes wait in an unlinked temporary file until the rest of the row has been read. This
 // process never holds a large value whole. Limits: SQLite itself builds each inserted record in
 // memory, so a row whose large value is not in its last column is held there, zero-filled, for the
-// duration of the insert; the placeholder path is used only where nothing can observe the
+// duration of the insert; a TEXT placeholder is a zero-filled text that SQLite holds whole (about
+// twice the value's size at the peak), unlike a zeroblob; the placeholder path is used only where nothing can observe the
 // placeholder (a rowid table without CHECK constraints, generated columns, partial or expression
 // indexes, and a column in no index; UTF-8 text), otherwise the value is read whole into memory and
 // bound.
