@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -510,32 +511,60 @@ Result<std::optional<SettledRestore>> SettleJournal(int parent_fd, const RootPat
       SettledRestore{journal->token, state == CommitState::kCommitted});
 }
 
-// Takes the files root's lock, `<root>.lifeboat-lock` beside it: a restore holds it (flock)
-// from before it stages anything until its journal is gone, and settling what a restore left
-// takes it too, so that `maintenance off`, a backup or a restore from another repository never
-// settles a restore that is still running. Aborted while someone else holds it.
-Result<Fd> LockFilesRoot(int parent_fd, const RootPath& path) {
+// The files root's lock, `<root>.lifeboat-lock` beside it: a restore holds it (flock) from
+// before it stages anything until its journal is gone, and settling what a restore left takes
+// it too, so that `maintenance off`, a backup or a restore from another repository never
+// settles a restore that is still running. Whoever holds it removes the file on release, so
+// nothing stays beside the root; one left by a killed process is removed by the next settling.
+class FilesRootLock {
+ public:
+  FilesRootLock(int parent_fd, std::string name, Fd fd)
+      : parent_fd_(parent_fd), name_(std::move(name)), fd_(std::move(fd)) {}
+  FilesRootLock(const FilesRootLock&) = delete;
+  FilesRootLock& operator=(const FilesRootLock&) = delete;
+  ~FilesRootLock() { ::unlinkat(parent_fd_, name_.c_str(), 0); }  // then fd_ closes: unlocked
+
+ private:
+  int parent_fd_;
+  std::string name_;
+  Fd fd_;
+};
+
+// Takes the root's lock; Aborted while someone else holds it. A lock taken on a file that its
+// holder removed meanwhile is no lock: then the new file is tried.
+Result<std::unique_ptr<FilesRootLock>> LockFilesRoot(int parent_fd, const RootPath& path) {
   const std::string name = path.name + kLockSuffix;
   const std::string display = QuoteFilesPath(path.Beside(name));
-  Fd lock(::openat(parent_fd, name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!lock.valid()) return ErrnoError(errno, "cannot open lock file " + display);
-  while (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EINTR) continue;
-    if (errno == EWOULDBLOCK) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    Fd lock(::openat(parent_fd, name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!lock.valid()) return ErrnoError(errno, "cannot open lock file " + display);
+    int locked;
+    do {
+      locked = ::flock(lock.get(), LOCK_EX | LOCK_NB);
+    } while (locked != 0 && errno == EINTR);
+    if (locked != 0 && errno == EWOULDBLOCK) {
       return AbortedError("files directory " + QuoteFilesPath(path.full) +
                           " is being restored by another Lifeboat process, which holds " + display +
                           ": wait for it to finish");
     }
-    return ErrnoError(errno, "cannot lock " + display);
+    if (locked != 0) return ErrnoError(errno, "cannot lock " + display);
+    struct stat held, named;
+    if (::fstat(lock.get(), &held) != 0) return ErrnoError(errno, "cannot examine " + display);
+    if (::fstatat(parent_fd, name.c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+        named.st_dev == held.st_dev && named.st_ino == held.st_ino) {
+      return std::make_unique<FilesRootLock>(parent_fd, name, std::move(lock));
+    }
   }
-  return lock;
+  return AbortedError("files directory " + QuoteFilesPath(path.full) +
+                      " is being locked and unlocked by other Lifeboat processes without pause; "
+                      "retry later");
 }
 
-// Whether a restore left a journal or a staging or old tree beside the root.
+// Whether a restore left a journal, a staging or old tree, or its lock file beside the root.
 Result<bool> HasLeftovers(int parent_fd, const RootPath& path) {
   struct stat st;
-  if (::fstatat(parent_fd, RestoreJournalName(path.name).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-    return true;
+  for (const std::string& name : {RestoreJournalName(path.name), path.name + kLockSuffix}) {
+    if (::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return true;
   }
   LB_ASSIGN_OR_RETURN(std::vector<std::string> names,
                       ListNames(parent_fd, QuoteFilesPath(path.parent)));
@@ -653,7 +682,7 @@ Result<std::optional<SettledRestore>> RecoverFilesRoot(const std::string& root,
   // files sit in a directory it may not write to writes nothing there).
   LB_ASSIGN_OR_RETURN(bool leftovers, HasLeftovers(parent.get(), path));
   if (!leftovers) return std::optional<SettledRestore>();
-  LB_ASSIGN_OR_RETURN(Fd lock, LockFilesRoot(parent.get(), path));
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<FilesRootLock> lock, LockFilesRoot(parent.get(), path));
   return RecoverLocked(parent.get(), path, commit_state);
 }
 
@@ -719,7 +748,7 @@ Result<FilesRestoreSummary> RestoreFiles(BlobStore* store, const StreamRef& file
         .WithContext(context);
   }
   // Held until this function returns: nobody settles this restore while it runs.
-  Result<Fd> lock = LockFilesRoot(parent.get(), path);
+  Result<std::unique_ptr<FilesRootLock>> lock = LockFilesRoot(parent.get(), path);
   if (!lock.ok()) return lock.status().WithContext(context);
   LB_RETURN_IF_ERROR(RecoverLocked(parent.get(), path, state).status().WithContext(context));
   struct stat parent_st;

@@ -25,7 +25,8 @@
 // Thread-safety: one call per thread. A restore holds the root's lock file
 // (`<root>.lifeboat-lock`, FORMAT.md section 13) from before it stages anything until its journal
 // is gone, and RecoverFilesRoot takes it before it settles anything, so neither ever settles a
-// restore that is still running, in this process or another (Aborted instead).
+// restore that is still running, in this process or another (Aborted instead); the holder
+// removes the lock file when it is done.
 // Ownership: `store`, `progress` and `cancel` are borrowed (progress and cancel may be null).
 // Errors: DataLoss naming the entry for a list that is damaged or tries to leave the files
 // directory; DataLoss when a file's blobs do not add up to its recorded size; the store's

@@ -139,13 +139,11 @@ std::map<std::string, Node> Tree(const std::string& root) {
 }
 
 // Names in `dir` other than the ones given.
-// The names in `dir` but `known` and the roots' lock files (`<root>.lifeboat-lock`, which stay).
 std::vector<std::string> Others(const std::string& dir, const std::vector<std::string>& known) {
   std::vector<std::string> out;
   for (const auto& entry : fs::directory_iterator(dir)) {
     std::string name = entry.path().filename().string();
-    const bool lock = name.size() > 14 && name.compare(name.size() - 14, 14, ".lifeboat-lock") == 0;
-    if (!lock && std::find(known.begin(), known.end(), name) == known.end()) out.push_back(name);
+    if (std::find(known.begin(), known.end(), name) == known.end()) out.push_back(name);
   }
   return out;
 }
@@ -490,9 +488,10 @@ TEST_F(FilesRestoreTest, NothingIsSettledWhileARestoreHoldsTheRootsLock) {
   EXPECT_EQ(Restore(files, source_).status().code(), StatusCode::kAborted);
   EXPECT_TRUE(fs::exists(staged + "/y"));
   ::close(held);
-  // Once it is gone, its tree is a leftover like any other.
+  // Once it is gone, its tree is a leftover like any other, and so is its lock file.
   ASSERT_TRUE(RecoverFilesRoot(source_, NoJournalExpected()).ok());
   EXPECT_FALSE(fs::exists(staged));
+  EXPECT_EQ(Others(dir_.path(), {"source"}), std::vector<std::string>());
 }
 
 TEST_F(FilesRestoreTest, ARestoreHoldsTheRootsLockWhileItCommits) {
