@@ -124,6 +124,30 @@ TEST_F(GuardsTest, RestoreIntoAnotherAccountIsRefusedWithExitCode3) {
   EXPECT_EQ(dry.exit_code, 3) << dry.Describe();
 }
 
+TEST_F(GuardsTest, AConfiguredInstancesDatabaseIsNotReachedByItsLocation) {
+  const std::string other_dir = box_.dir + "/other";
+  fs::create_directories(other_dir);
+  fs::copy_file(box_.db, other_dir + "/tracker.db");
+  ConfigOptions two_accounts;
+  two_accounts.extra =
+      "[instance.globex-prod]\nprofile = \"tracker\"\naccount = \"globex\"\n"
+      "database = \"sqlite://" +
+      other_dir + "/tracker.db\"\n";
+  box_.WriteConfig(two_accounts);
+  const std::string id = box_.Backup();
+  DamageRows(other_dir + "/tracker.db");
+  const std::string before = WholeDump(other_dir + "/tracker.db");
+  // By its path (spelled differently), the other account's database would escape the account
+  // guard and the instance's lock.
+  RunResult r =
+      box_.Cli({"restore", id, "--to", "sqlite://" + other_dir + "/../other/tracker.db", "--yes"});
+  EXPECT_EQ(r.exit_code, 3) << r.Describe();
+  EXPECT_TRUE(Contains(r.err, "the database of instance 'globex-prod'")) << r.err;
+  EXPECT_EQ(WholeDump(other_dir + "/tracker.db"), before);
+  RunResult backup = box_.Cli({"backup", "sqlite://" + box_.db});
+  EXPECT_EQ(backup.exit_code, 3) << backup.Describe();
+}
+
 TEST_F(GuardsTest, RestoreOutsideTheWindowIsRefusedUnlessIgnoreWindowIsGiven) {
   ConfigOptions short_window;
   short_window.restore_window = "2s";

@@ -401,12 +401,34 @@ class Engine::Impl {
             (known.empty() ? "" : " (instances: " + known + ")") +
             " and is not a database URL such as sqlite:///srv/app.db");
       }
+      // The database of a configured instance is reached through the instance only: by its
+      // location it would escape the instance's account, version query, files and lock.
+      for (const auto& [n, ic] : config_.instances) {
+        Result<InstanceLocation> theirs = ParseInstanceUrl(ic.database, base_dir_);
+        if (theirs.ok() && SameDatabase(*theirs, *location)) {
+          return FailedPreconditionError(
+              name + " is the database of instance '" + n + "' in " +
+              (config_.path.empty() ? std::string("the configuration") : config_.path) +
+              ": name the instance (" + n +
+              ") instead, so that its account, version query, files and lock apply");
+        }
+      }
       out.location = *location;
       out.name = location->scheme == "sqlite" ? location->path : RedactUrl(location->url);
       out.account = kDefaultAccount;
       out.profile = DefaultProfile();
     }
     return out;
+  }
+
+  // Whether two locations name the same database: the same file, or the same URL.
+  static bool SameDatabase(const InstanceLocation& a, const InstanceLocation& b) {
+    if (a.scheme != b.scheme) return false;
+    if (a.scheme != "sqlite") return RedactUrl(a.url) == RedactUrl(b.url);
+    std::error_code error_a, error_b;
+    const auto path_a = std::filesystem::weakly_canonical(a.path, error_a);
+    const auto path_b = std::filesystem::weakly_canonical(b.path, error_b);
+    return !error_a && !error_b ? path_a == path_b : a.path == b.path;
   }
 
   static std::string Location(const ResolvedInstance& instance) {
