@@ -159,6 +159,17 @@ TEST_F(CliEndToEndTest, Lz4IsTheDefaultOrChosenPerBackupAndRestoresExactly) {
   EXPECT_EQ(box_.Dump(), tables_before);
 }
 
+TEST_F(CliEndToEndTest, MaintenanceOffWorksWhenTheRepositoryCannotBeOpened) {
+  // The command is for emergencies: a wrong repository password costs only the log event.
+  box_.Init();
+  WriteFile(box_.dir + "/wrong-password", "not the password\n");
+  RunResult off =
+      box_.Cli({"--password-file", box_.dir + "/wrong-password", "maintenance", "off", "prod"});
+  EXPECT_EQ(off.exit_code, 0) << off.Describe();
+  EXPECT_TRUE(Contains(off.err, "the activity log was not written")) << off.err;
+  EXPECT_TRUE(Contains(off.out, "nothing to do")) << off.out;
+}
+
 TEST_F(CliEndToEndTest, BackupOfAConfiguredInstanceIsListedWithEveryField) {
   box_.Init();
   nlohmann::json backup =

@@ -320,8 +320,10 @@ class Engine::Impl {
         done = done->empty() ? *settled : *done + "; " + *settled;
       }
     }
-    if (!repository_.empty()) {
-      LB_RETURN_IF_ERROR(OpenRepository());
+    // The work is done: a repository that cannot be opened only costs the log event.
+    if (Status opened = repository_.empty() ? OkStatus() : OpenRepository(); !opened.ok()) {
+      Notice()("the activity log was not written (" + opened.ToString() + ")");
+    } else if (!repository_.empty()) {
       ActivityLog log(repo_->store(), &repo_->sealer(), repo_->clock());
       ActivityEvent event;
       event.operation = "maintenance off";
