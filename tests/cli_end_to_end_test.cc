@@ -170,6 +170,23 @@ TEST_F(CliEndToEndTest, MaintenanceOffWorksWhenTheRepositoryCannotBeOpened) {
   EXPECT_TRUE(Contains(off.out, "nothing to do")) << off.out;
 }
 
+TEST_F(CliEndToEndTest, ADamagedManifestIsLeftOutAndStopsNeitherTheListNorTheNextBackup) {
+  box_.Init();
+  const std::string first = box_.CliJson({"backup", "prod", "--include-large"})["snapshot"]["id"];
+  const std::string second = box_.CliJson({"backup", "prod", "--include-large"})["snapshot"]["id"];
+  WriteFile(box_.repo + "/snapshots/" + first, "not a manifest any more");
+
+  RunResult listed = box_.Cli({"--json", "snapshots"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.Describe();
+  ASSERT_EQ(listed.Json().size(), 1u);
+  EXPECT_EQ(listed.Json()[0]["id"], second);
+  EXPECT_TRUE(Contains(listed.err, "lifeboat check")) << listed.err;
+  RunResult backup = box_.Cli({"--json", "backup", "prod", "--include-large"});
+  EXPECT_EQ(backup.exit_code, 0) << backup.Describe();
+  // By its id, the damaged one is still an error.
+  EXPECT_EQ(box_.Cli({"show", first.substr(0, 12)}).exit_code, 5);
+}
+
 TEST_F(CliEndToEndTest, BackupOfAConfiguredInstanceIsListedWithEveryField) {
   box_.Init();
   nlohmann::json backup =

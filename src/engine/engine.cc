@@ -154,7 +154,12 @@ class Engine::Impl {
   Result<json> Snapshots(const SnapshotsParams& params) {
     LB_RETURN_IF_ERROR(OpenRepository());
     SnapshotFilter filter{params.instance, params.account};
-    LB_ASSIGN_OR_RETURN(std::vector<Manifest> manifests, ListManifests(repo_.get(), filter));
+    std::vector<std::string> damaged;
+    LB_ASSIGN_OR_RETURN(std::vector<Manifest> manifests,
+                        ListManifests(repo_.get(), filter, &damaged));
+    for (const std::string& error : damaged) {
+      Notice()(error + "; it is not listed (run `lifeboat check`)");
+    }
     json list = json::array();
     for (const Manifest& m : manifests) {
       list.push_back(SnapshotSummary(m, config_.restore_window_nanos));

@@ -300,7 +300,16 @@ Result<BackupOutcome> BackupFromSnapshot(Repository* repo, ReadSnapshot* snapsho
   // changed chunks are stored against, and the newest files list the files backup's parent.
   SnapshotFilter same_instance;
   same_instance.instance = request.instance;
-  LB_ASSIGN_OR_RETURN(std::vector<Manifest> previous, ListManifests(repo, same_instance));
+  std::vector<std::string> damaged;
+  LB_ASSIGN_OR_RETURN(std::vector<Manifest> previous, ListManifests(repo, same_instance, &damaged));
+  for (const std::string& error : damaged) {
+    if (progress != nullptr) {
+      progress->OnMessage(MessageLevel::kWarning,
+                          error +
+                              "; this backup does not use it as a reference (run `lifeboat "
+                              "check`)");
+    }
+  }
   std::map<std::string, const TableEntry*> references;
   for (auto it = previous.rbegin(); it != previous.rend(); ++it) {
     if (it->source_kind != source_kind) continue;

@@ -4,7 +4,8 @@
 
 namespace lifeboat {
 
-Result<std::vector<Manifest>> ListManifests(Repository* repo, const SnapshotFilter& filter) {
+Result<std::vector<Manifest>> ListManifests(Repository* repo, const SnapshotFilter& filter,
+                                            std::vector<std::string>* damaged) {
   std::vector<std::string> ids;
   LB_RETURN_IF_ERROR(repo->ListSnapshotIds([&](const std::string& id) {
     ids.push_back(id);
@@ -12,8 +13,14 @@ Result<std::vector<Manifest>> ListManifests(Repository* repo, const SnapshotFilt
   }));
   std::vector<Manifest> manifests;
   for (const std::string& id : ids) {
-    LB_ASSIGN_OR_RETURN(nlohmann::json json, repo->LoadSnapshot(id));
-    LB_ASSIGN_OR_RETURN(Manifest manifest, ManifestFromJson(json, id));
+    Result<nlohmann::json> json = repo->LoadSnapshot(id);
+    Result<Manifest> loaded = json.ok() ? ManifestFromJson(*json, id) : json.status();
+    if (!loaded.ok() && loaded.status().code() == StatusCode::kDataLoss) {
+      if (damaged) damaged->push_back(loaded.status().ToString());
+      continue;
+    }
+    if (!loaded.ok()) return loaded.status();
+    Manifest& manifest = *loaded;
     if (filter.instance && manifest.instance != *filter.instance) continue;
     if (filter.account && manifest.account != *filter.account) continue;
     manifests.push_back(std::move(manifest));
