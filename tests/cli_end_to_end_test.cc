@@ -187,6 +187,27 @@ TEST_F(CliEndToEndTest, ADamagedManifestIsLeftOutAndStopsNeitherTheListNorTheNex
   EXPECT_EQ(box_.Cli({"show", first.substr(0, 12)}).exit_code, 5);
 }
 
+TEST_F(CliEndToEndTest, AnInterruptAtTheConfirmationPromptCancelsTheRestore) {
+  if (RunProcess({"/bin/sh", "-c", "command -v script"}).exit_code != 0) {
+    GTEST_SKIP() << "no script(1) to give the restore a terminal";
+  }
+  box_.Init();
+  const std::string id = box_.CliJson({"backup", "prod", "--include-large"})["snapshot"]["id"];
+  // On a terminal (script), with input that stays open, a signal arrives while the prompt
+  // waits: SIGTERM, as the shell starts a background command with SIGINT ignored.
+  const std::string restore = std::string(kLifeboatCli) + " --config " + box_.config + " restore " +
+                              id.substr(0, 12) + " --to prod";
+  const std::string inner =
+      "exec 3<&0; " + restore + " 0<&3 & pid=$!; sleep 3; kill -TERM $pid; wait $pid; echo EXIT=$?";
+  RunResult r = RunProcess({"/bin/sh", "-c", "sleep 10 | script -qec '" + inner + "' /dev/null"});
+  EXPECT_TRUE(Contains(r.out, "Type 'I understand'")) << r.Describe();
+  EXPECT_TRUE(Contains(r.out, "EXIT=130")) << r.Describe();
+  nlohmann::json log = box_.CliJson({"log"});
+  ASSERT_FALSE(log.empty());
+  EXPECT_EQ(log.back()["operation"], "restore");
+  EXPECT_EQ(log.back()["outcome"], "cancelled") << log.back().dump();
+}
+
 TEST_F(CliEndToEndTest, BackupOfAConfiguredInstanceIsListedWithEveryField) {
   box_.Init();
   nlohmann::json backup =

@@ -85,7 +85,8 @@ void AddBackupCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
           ctx.progress()->Finish();
           std::optional<std::string> answer =
               Ask("table " + table + " holds about " + HumanBytes(bytes) +
-                  ", above the large-table threshold. Include it? [y/N] ");
+                      ", above the large-table threshold. Include it? [y/N] ",
+                  [&ctx] { return ctx.cancelled(); });
           return answer && (*answer == "y" || *answer == "Y" || *answer == "yes");
         };
       }

@@ -71,6 +71,7 @@ Engine* CliContext::Keep(std::unique_ptr<Engine> engine) {
 bool CliContext::Cancel() {
   std::lock_guard<std::mutex> lock(engine_mu_);
   if (!engine_) return false;
+  cancelled_ = true;
   engine_->Cancel();
   return true;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -36,6 +37,8 @@ class CliContext {
   // Asks the running command to stop (SIGINT, SIGTERM); callable from another thread. Returns
   // false when no engine runs yet, so there is nothing to stop gracefully.
   bool Cancel();
+  // Whether Cancel() was called: a prompt stops waiting for its answer.
+  bool cancelled() const { return cancelled_.load(); }
   ProgressRenderer* progress();
 
   // Prints `result` (JSON with --json, else `human`) and returns the exit code.
@@ -47,6 +50,7 @@ class CliContext {
   std::unique_ptr<ProgressRenderer> progress_;
   std::mutex engine_mu_;
   std::unique_ptr<Engine> engine_;  // guarded by engine_mu_ (Cancel comes from another thread)
+  std::atomic<bool> cancelled_{false};
 };
 
 // The command's work, run after parsing; returns the exit code.

@@ -63,7 +63,8 @@ void AddRestoreCommand(CLI::App& app, CliContext& ctx, CommandRun* run) {
           ctx.progress()->Finish();
           PrintPlan(plan);
           std::optional<std::string> typed =
-              Ask("this replaces the instance's data. Type 'I understand' to go on: ");
+              Ask("this replaces the instance's data. Type 'I understand' to go on: ",
+                  [&ctx] { return ctx.cancelled(); });
           return typed && *typed == "I understand";
         };
       }

@@ -1,8 +1,10 @@
 #include "terminal.h"
 
+#include <poll.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <iostream>
 
@@ -33,9 +35,19 @@ std::string Bold(const std::string& text, FILE* stream) {
   return Colour("1", text, stream);
 }
 
-std::optional<std::string> Ask(const std::string& prompt) {
+std::optional<std::string> Ask(const std::string& prompt, const std::function<bool()>& stop) {
   if (!IsTerminal(stdin)) return std::nullopt;
   std::cerr << prompt << std::flush;
+  // A terminal in canonical mode is readable once a whole line (or the end) was typed.
+  for (;;) {
+    if (stop && stop()) {
+      std::cerr << "\n";
+      return std::nullopt;
+    }
+    pollfd in{STDIN_FILENO, POLLIN, 0};
+    const int ready = ::poll(&in, 1, 200);
+    if (ready > 0 || (ready < 0 && errno != EINTR)) break;
+  }
   std::string line;
   if (!std::getline(std::cin, line)) return std::nullopt;
   return line;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -15,8 +16,10 @@ std::string Yellow(const std::string& text, FILE* stream);
 std::string Green(const std::string& text, FILE* stream);
 std::string Bold(const std::string& text, FILE* stream);
 // Prints `prompt` on stderr and reads one line from the terminal; nullopt when stdin is not a
-// terminal or at end of input.
-std::optional<std::string> Ask(const std::string& prompt);
+// terminal, at end of input, or once `stop` (asked five times a second) says so: a SIGINT
+// must not wait for a line.
+std::optional<std::string> Ask(const std::string& prompt,
+                               const std::function<bool()>& stop = nullptr);
 std::optional<std::string> AskSecret(const std::string& prompt);
 
 }  // namespace lifeboat::cli

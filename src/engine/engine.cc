@@ -229,6 +229,8 @@ class Engine::Impl {
           report->snapshot = backup.id;
           LB_ASSIGN_OR_RETURN(json plan, check_guards(cancel));
           request.confirmed = params.confirmed || (params.confirm && params.confirm(plan));
+          // Interrupted at the prompt: cancelled, not refused.
+          if (Status stopped = cancel->Check(); !stopped.ok()) return stopped;
           LB_ASSIGN_OR_RETURN(RestoreOutcome outcome,
                               RunRestore(repo_.get(), source, Location(target), backup, request,
                                          options_.progress, cancel, &report->table_errors));
