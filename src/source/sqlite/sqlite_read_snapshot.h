@@ -16,7 +16,8 @@
 // I/O) such values are read whole; SQLite before 3.43 has no octet_length(), so a TEXT
 // value's size is found by length(), which loads the whole text into SQLite's memory for a
 // moment (counts characters, stops at the first NUL) - texts of more than 262,144 characters
-// are then streamed, others are read whole; text in a UTF-16 database is always read whole (converted to UTF-8).
+// are then streamed, others are read whole; text in a UTF-16 database is always read whole
+// (converted to UTF-8).
 //
 // Virtual tables and their shadow tables are not copied: Describe lists them in
 // InstanceSchema::skipped with the reason.

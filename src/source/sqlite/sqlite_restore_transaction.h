@@ -19,10 +19,10 @@
 // process never holds a large value whole. Limits: SQLite itself builds each inserted record in
 // memory, so a row whose large value is not in its last column is held there, zero-filled, for the
 // duration of the insert; a TEXT placeholder is a zero-filled text that SQLite holds whole (about
-// twice the value's size at the peak), unlike a zeroblob; the placeholder path is used only where nothing can observe the
-// placeholder (a rowid table without CHECK constraints, generated columns, partial or expression
-// indexes, and a column in no index; UTF-8 text), otherwise the value is read whole into memory and
-// bound.
+// twice the value's size at the peak), unlike a zeroblob; the placeholder path is used only where
+// nothing can observe the placeholder (a rowid table without CHECK constraints, generated columns,
+// partial or expression indexes, and a column in no index; UTF-8 text), otherwise the value is read
+// whole into memory and bound.
 //
 // Failure: any error in CreateMissing, ReplaceTable or SetSequences (a damaged stream,
 // cancellation, a constraint) rolls the whole transaction back at once, releasing the lock;
