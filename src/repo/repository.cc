@@ -68,6 +68,22 @@ Status Repository::Init(ObjectStore* store, std::string_view password,
   if (existing.status().code() != StatusCode::kNotFound) {
     return existing.status().WithContext("creating a repository at " + where);
   }
+  // Without its config a repository's objects are unreadable, and an init over them would hide
+  // them behind new keys: a store that holds any is damaged, not empty.
+  for (const char* prefix : {kKeysPrefix, kSnapshotsPrefix, kIndexPrefix, "data/"}) {
+    std::string found;
+    Status listed = store->List(prefix, [&](const ObjectInfo& object) {
+      found = object.key;
+      return CancelledError("stop at the first object");
+    });
+    if (!found.empty()) {
+      return FailedPreconditionError("the repository at " + where + " has no config but holds " +
+                                     found +
+                                     " (and maybe more): it is damaged, not empty; put its config "
+                                     "back from a copy, or create the repository elsewhere");
+    }
+    if (!listed.ok()) return listed.WithContext("creating a repository at " + where);
+  }
   LB_RETURN_IF_ERROR(ValidateChunkerParams(options.chunker));
   LB_RETURN_IF_ERROR(ValidateZstdLevel(options.compression.zstd_level));
   if (password.empty()) return InvalidArgumentError("the repository password is empty");
@@ -102,6 +118,11 @@ Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, std::st
     return OkStatus();
   }));
   if (slots.empty()) {
+    if (store->Size(kConfigKey).ok()) {
+      return DataLossError("the repository at " + where +
+                           " has a config but no key slot (keys/ is empty): put its key slots "
+                           "back from a copy; no password can open it without them");
+    }
     return NotFoundError("there is no repository at " + where +
                          ": create one with `lifeboat init`");
   }

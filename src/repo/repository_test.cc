@@ -74,6 +74,38 @@ TEST_F(RepositoryTest, InitTwiceIsRefused) {
   EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
 }
 
+TEST_F(RepositoryTest, ARepositoryMissingItsConfigOrItsKeysIsDamagedNotAbsent) {
+  {
+    auto repo = OpenRepo();
+    StreamWriter writer(repo.get());
+    ASSERT_TRUE(writer.Write(TestBytes(1 << 20, 3)).ok());
+    ASSERT_TRUE(writer.Finish().ok());
+    ASSERT_TRUE(repo->Flush().ok());
+  }
+  MemoryObjectStore no_config;
+  CopyRepository(&no_config);
+  ASSERT_TRUE(no_config.Delete("config").ok());
+  Status again = Repository::Init(&no_config, "secret", FastRepositoryOptions(), TestSlotInfo());
+  EXPECT_EQ(again.code(), StatusCode::kFailedPrecondition) << again.ToString();
+  EXPECT_NE(again.message().find("damaged, not empty"), std::string::npos) << again.message();
+
+  MemoryObjectStore no_keys;
+  CopyRepository(&no_keys);
+  std::vector<std::string> slots;
+  ASSERT_TRUE(no_keys
+                  .List("keys/",
+                        [&](const ObjectInfo& info) {
+                          slots.push_back(info.key);
+                          return OkStatus();
+                        })
+                  .ok());
+  for (const std::string& key : slots) ASSERT_TRUE(no_keys.Delete(key).ok());
+  auto opened = Repository::Open(&no_keys, "secret", &clock_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kDataLoss) << opened.status().ToString();
+  EXPECT_NE(opened.status().message().find("no key slot"), std::string::npos);
+}
+
 TEST_F(RepositoryTest, WrongPasswordIsUnauthenticated) {
   auto repo = Repository::Open(&store_, "not the password", &clock_);
   ASSERT_FALSE(repo.ok());
